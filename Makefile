@@ -1,0 +1,55 @@
+# Every target bootstraps what it needs: virtualenv, dependencies, knowledge base, model.
+SHELL := /bin/bash
+PYTHON ?= $(shell scripts/find-python.sh)
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/model.tar.gz
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export RASA_TELEMETRY_ENABLED ?= false
+
+RASA_DATA := data/nlu data/rules.yml $(wildcard data/stories.yml)
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/kb/*.yml) \
+	$(wildcard bot/nlu/*.py)
+
+.PHONY: setup kb train run shell test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.10 is required (see README)"; exit 1; }
+	@echo "==> Creating the virtualenv with $(PYTHON) and installing pinned dependencies (about a minute)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --progress-bar on -r requirements.txt
+	$(BIN)/pip check
+	@touch $@
+
+kb: $(VENV)/.installed
+	@$(BIN)/python -m bot.knowledge.loader
+
+train: $(MODEL)
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	@echo "==> Training the model (a few minutes on 2 cores; skipped while nothing changes)"
+	@start=$$(date +%s); \
+	$(BIN)/rasa train --data $(RASA_DATA) --fixed-model-name model --out models --num-threads 2 && \
+	echo "==> Training took $$(( $$(date +%s) - start )) s"
+
+run: $(MODEL) kb
+	@scripts/run.sh
+
+shell: $(MODEL) kb
+	@$(BIN)/rasa run actions --actions actions --port $${ACTIONS_PORT:-5055} >/dev/null 2>&1 & \
+	pid=$$!; trap "kill $$pid" EXIT; \
+	$(BIN)/python -m bot.deployment endpoints --out .run/endpoints.yml && \
+	$(BIN)/rasa shell --model $(MODEL) --endpoints .run/endpoints.yml
+
+test: $(MODEL) kb
+	@scripts/test.sh
+
+bench: $(MODEL) kb
+	@$(BIN)/python -m bench.run
+
+clean:
+	rm -rf models .data .run results

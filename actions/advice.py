@@ -1,0 +1,107 @@
+"""Advice for the person: safety screening, follow-up questions, recommendation or booking."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies
+from actions.tracker_state import (
+    health_notice_needed,
+    latest_intent,
+    profile_from,
+    state_events,
+    state_from,
+)
+from bot.advice.conversation import Step, decide
+from bot.advice.recommendation import recommend
+from bot.advice.safety import screen
+from bot.knowledge import queries
+
+GOAL_BUTTONS = (
+    ("Relax and de-stress", "stress_relief"),
+    ("Ease pain or tension", "pain_relief"),
+    ("Sleep better", "better_sleep"),
+    ("Recover from sport", "recovery"),
+    ("Move more freely", "mobility"),
+)
+AREA_BUTTONS = ("neck", "shoulders", "upper_back", "lower_back", "legs", "feet", "full_body")
+
+
+class ActionAdvise(Action):
+    """Runs for descriptions, booking requests and answers to the assistant's own questions."""
+
+    def name(self) -> Text:
+        return "action_advise"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        catalogue = queries.catalogue()
+        profile = profile_from(tracker)
+        screening = screen(profile, catalogue.severities)
+        decision = decide(profile, screening, state_from(tracker), latest_intent(tracker))
+        events: List[Dict[Text, Any]] = list(state_events(decision.state))
+        step = decision.step
+
+        if step is Step.EMERGENCY:
+            dispatcher.utter_message(text=queries.settings("emergency")["message"])
+            return events
+        notice = health_notice_needed(tracker)
+        if notice:
+            dispatcher.utter_message(text=replies.HEALTH_NOTICE)
+            events.append(notice)
+        if step is Step.AVOID:
+            conditions = [catalogue.conditions[c] for c in screening.absolute]
+            dispatcher.utter_message(text=replies.avoid_reply(conditions))
+        elif step is Step.ASK_SCREENING:
+            dispatcher.utter_message(
+                text=replies.screening_question(catalogue), buttons=replies.screening_buttons(catalogue)
+            )
+        elif step is Step.ASK_WHICH_CONDITION:
+            dispatcher.utter_message(
+                text="Which one applies to you?", buttons=replies.screening_buttons(catalogue)
+            )
+        elif step is Step.ASK_GOAL:
+            dispatcher.utter_message(
+                text="What would you most like from a massage?",
+                buttons=[
+                    replies.button(title, replies.entity_payload("describe_problem", "goal", goal))
+                    for title, goal in GOAL_BUTTONS
+                ] + [replies.button("Not sure", "/deny")],
+            )
+        elif step is Step.ASK_AREA:
+            dispatcher.utter_message(
+                text="Where do you feel it most?",
+                buttons=[
+                    replies.button(catalogue.body_parts[part].capitalize(),
+                                   replies.entity_payload("describe_problem", "body_part", part))
+                    for part in AREA_BUTTONS if part in catalogue.body_parts
+                ] + [replies.button("Skip", "/deny")],
+            )
+        elif step is Step.BOOK:
+            dispatcher.utter_message(text=_booking_reply(screening.relative, catalogue))
+        else:
+            recommendation = recommend(profile, catalogue, screening)
+            first = recommendation.techniques[0]
+            dispatcher.utter_message(
+                text=replies.recommendation_reply(recommendation),
+                buttons=[
+                    replies.button(f"About {first.name}",
+                                   replies.entity_payload("ask_techniques", "technique", first.id)),
+                    replies.button("Book a session", "/book_session"),
+                    replies.button("Talk to a person", "/request_human"),
+                ],
+            )
+        return events
+
+
+def _booking_reply(relative: Any, catalogue: Any) -> str:
+    spa = queries.settings("spa")
+    lines = [f"Lovely! You can book online at {spa['booking_url']}" if spa.get("booking_url") else "Lovely!"]
+    lines.append(replies.contact_line(spa))
+    notes = [catalogue.conditions[c].modification for c in relative if catalogue.conditions[c].modification]
+    if notes:
+        lines.append("When you book, please tell the team about your condition: " + " ".join(notes))
+    return "\n".join(lines)

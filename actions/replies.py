@@ -1,0 +1,94 @@
+"""Wording of the replies built from knowledge-base records. Plain text with light markdown."""
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Sequence
+
+from bot.advice.catalogue import Catalogue, ConditionInfo
+from bot.advice.recommendation import Recommendation, join_words
+from bot.knowledge import models
+
+HEALTH_NOTICE = (
+    "Just so you know: I share general information, not medical advice. "
+    "If you are unsure about a health condition, please check with your doctor."
+)
+
+
+def button(title: str, payload: str) -> Dict[str, str]:
+    return {"title": title, "payload": payload}
+
+
+def entity_payload(intent: str, entity: str, value: str) -> str:
+    return f'/{intent}{{"{entity}": "{value}"}}'
+
+
+def contact_line(spa: Dict[str, str]) -> str:
+    """How to reach a person at the spa, from the knowledge base."""
+    parts = [f"call {spa['phone']}", f"email {spa['email']}"]
+    line = f"You can reach the team at {spa.get('name', 'the spa')}: {' or '.join(parts)}"
+    if spa.get("hours"):
+        line += f" ({spa['hours']})"
+    return line + "."
+
+
+def technique_detail(technique: models.Technique) -> str:
+    return (
+        f"**{technique.name}**: {technique.summary} It {technique.effects}.\n"
+        f"- Pressure: {technique.pressure}\n- Best for: {technique.good_for}"
+    )
+
+
+def audience_detail(audience: models.Audience, technique_names: Sequence[str]) -> str:
+    return f"**{audience.name}**: {audience.description} Techniques that fit: {join_words(list(technique_names))}."
+
+
+def condition_detail(condition: models.Condition) -> str:
+    if condition.severity == "absolute":
+        return (
+            f"**{condition.name}**: no massage for now. {condition.reason} {condition.advice}"
+        )
+    return (
+        f"**{condition.name}**: massage is possible, with care. {condition.reason} "
+        f"{condition.modification}"
+    )
+
+
+def avoid_reply(conditions: Iterable[ConditionInfo]) -> str:
+    lines = ["I'm sorry, but a massage isn't safe for you right now."]
+    for condition in conditions:
+        lines.append(f"- **{condition.name}**: {condition.reason} {condition.advice}")
+    lines.append(
+        "Once that has passed, or your doctor says massage is fine, I'll gladly help you plan a session."
+    )
+    return "\n".join(lines)
+
+
+def screening_question(catalogue: Catalogue) -> str:
+    names = [c.name.lower() for c in catalogue.conditions.values()]
+    return (
+        "Before I suggest anything, a quick safety check. Do any of these apply to you right now? "
+        + "; ".join(names) + "."
+    )
+
+
+def screening_buttons(catalogue: Catalogue) -> List[Dict[str, str]]:
+    buttons = [
+        button(c.name, entity_payload("describe_problem", "condition", c.id))
+        for c in catalogue.conditions.values()
+    ]
+    return buttons + [button("None of these", "/deny")]
+
+
+def recommendation_reply(recommendation: Recommendation) -> str:
+    lines = ["Here is what I would suggest:"]
+    for number, choice in enumerate(recommendation.techniques, start=1):
+        lines.append(f"{number}. {choice.reason}")
+    lines.append(f"**Session length:** {recommendation.length_reason}.")
+    frequency = recommendation.frequency
+    lines.append(f"**How often:** {frequency.cadence}. {frequency.explanation}")
+    notes = list(recommendation.modifications)
+    if recommendation.avoided_areas:
+        notes.append(f"The therapist will keep away from your {join_words(list(recommendation.avoided_areas))}.")
+    if notes:
+        lines.append("**Important:** " + " ".join(notes))
+    lines.append("Would you like to know more about the first option, or shall I help you book?")
+    return "\n".join(lines)

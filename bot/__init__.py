@@ -1,0 +1,1 @@
+"""The assistant's library: knowledge base, safety screening, recommendations, NLU and channels."""

@@ -1,0 +1,108 @@
+"""Rasa's endpoints.yml and credentials.yml, written from the environment.
+
+The embedded default needs no server: SQLite tracker store, in-memory lock store, no event
+broker. Setting the variables below switches to the production path (PostgreSQL, Redis,
+RabbitMQ) and turns on messaging channels. Secrets are never written out: the files refer to
+them as ${VAR}, which Rasa reads from the environment when it starts.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TRACKER_DB = ".data/tracker.db"
+
+CHANNELS = {
+    # channel: (connector module path, {credential key: environment variable}, secret keys)
+    "telegram": ("telegram", {"access_token": "TELEGRAM_TOKEN", "verify": "TELEGRAM_BOT_NAME",
+                              "webhook_url": "TELEGRAM_WEBHOOK_URL"}, {"access_token"}),
+    "twilio": ("twilio", {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN",
+                          "twilio_number": "TWILIO_NUMBER"}, {"auth_token"}),
+    "slack": ("slack", {"slack_token": "SLACK_TOKEN", "slack_channel": "SLACK_CHANNEL",
+                        "slack_signing_secret": "SLACK_SIGNING_SECRET"}, {"slack_token", "slack_signing_secret"}),
+}
+OPTIONAL_CHANNEL_VARIABLES = {"slack_channel"}
+
+
+def endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
+    """Action server, tracker store, lock store and event broker for this environment."""
+    actions_port = env.get("ACTIONS_PORT", "5055")
+    config: Dict[str, Any] = {
+        "action_endpoint": {"url": env.get("ACTION_ENDPOINT_URL", f"http://localhost:{actions_port}/webhook")},
+    }
+    if env.get("TRACKER_DB_HOST"):
+        config["tracker_store"] = {
+            "type": "SQL",
+            "dialect": env.get("TRACKER_DB_DIALECT", "postgresql"),
+            "url": env["TRACKER_DB_HOST"],
+            "port": int(env.get("TRACKER_DB_PORT", "5432")),
+            "db": env.get("TRACKER_DB_NAME", "rasa"),
+            "username": env.get("TRACKER_DB_USER", "rasa"),
+            "password": "${TRACKER_DB_PASSWORD}",
+        }
+    else:
+        tracker_db = env.get("TRACKER_DB_PATH", DEFAULT_TRACKER_DB)
+        config["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": tracker_db}
+    if env.get("REDIS_HOST"):
+        config["lock_store"] = {
+            "type": "redis",
+            "url": env["REDIS_HOST"],
+            "port": int(env.get("REDIS_PORT", "6379")),
+            "db": int(env.get("REDIS_DB", "1")),
+        }
+        if env.get("REDIS_PASSWORD"):
+            config["lock_store"]["password"] = "${REDIS_PASSWORD}"
+    if env.get("RABBITMQ_HOST"):
+        config["event_broker"] = {
+            "type": "pika",
+            "url": env["RABBITMQ_HOST"],
+            "username": env.get("RABBITMQ_USER", "guest"),
+            "password": "${RABBITMQ_PASSWORD}",
+            "queues": [env.get("RABBITMQ_QUEUE", "rasa_events")],
+        }
+    return config
+
+
+def credentials(env: Mapping[str, str]) -> Dict[str, Any]:
+    """REST is always on; each messaging app only when all of its required variables are set."""
+    config: Dict[str, Any] = {"rest": None}
+    for channel, (key, variables, secrets) in CHANNELS.items():
+        required = [v for k, v in variables.items() if k not in OPTIONAL_CHANNEL_VARIABLES]
+        if not all(env.get(v) for v in required):
+            continue
+        config[key] = {
+            k: (f"${{{v}}}" if k in secrets else env[v])
+            for k, v in variables.items()
+            if env.get(v)
+        }
+    return config
+
+
+def write(kind: str, path: Optional[Path], env: Mapping[str, str]) -> str:
+    content = endpoints(env) if kind == "endpoints" else credentials(env)
+    text = yaml.safe_dump(content, sort_keys=False, default_flow_style=False)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Write Rasa endpoints or credentials from the environment.")
+    parser.add_argument("kind", choices=["endpoints", "credentials"])
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    text = write(args.kind, args.out, os.environ)
+    if not args.out:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Engine and session for the knowledge base, chosen by the DATABASE_URL environment variable."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_PATH = PROJECT_ROOT / ".data" / "knowledge.db"
+KB_DIR = PROJECT_ROOT / "data" / "kb"
+
+
+def database_url() -> str:
+    """The knowledge base lives in SQLite next to the project unless DATABASE_URL says otherwise."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    DEFAULT_DATABASE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_DATABASE_PATH}"
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per URL, shared by the whole process, so connections are pooled."""
+    return create_engine(url or database_url(), future=True, pool_pre_ping=True)
+
+
+def get_session(url: str | None = None) -> Session:
+    """A short-lived session; callers use it as a context manager."""
+    return sessionmaker(get_engine(url), future=True, expire_on_commit=False)()

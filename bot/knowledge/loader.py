@@ -1,0 +1,260 @@
+"""Load data/kb/*.yml into the database, validating the whole knowledge base first.
+
+A spa edits the YAML files; `python -m bot.knowledge.loader` rebuilds the database. Every file is
+read and checked before the database is touched, and the rebuild happens in one transaction, so a
+bad edit leaves the previous knowledge base in place.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+import yaml
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from bot.knowledge import models
+from bot.knowledge.db import KB_DIR, get_engine
+
+ENTITY_KINDS = {
+    "techniques": "technique",
+    "goals": "goal",
+    "audiences": "audience",
+    "conditions": "condition",
+    "body_parts": "body_part",
+    "symptoms": "symptom",
+    "red_flags": "red_flag",
+    "pressures": "pressure",
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    """How one top-level key of the YAML files maps to a table."""
+
+    model: type
+    key: str
+    required: Tuple[str, ...]
+    optional: Tuple[str, ...] = ()
+    references: Dict[str, str] = field(default_factory=dict)
+
+
+SECTIONS: Dict[str, Section] = {
+    "techniques": Section(
+        models.Technique, "id",
+        ("id", "name", "summary", "effects", "pressure", "pressure_level", "good_for", "synonyms"),
+        ("audiences", "goals"), {"audiences": "audiences", "goals": "goals"},
+    ),
+    "goals": Section(models.Goal, "id", ("id", "name", "benefit", "synonyms")),
+    "audiences": Section(
+        models.Audience, "id", ("id", "name", "description", "techniques", "synonyms"),
+        ("goals", "max_pressure"), {"techniques": "techniques", "goals": "goals"},
+    ),
+    "conditions": Section(
+        models.Condition, "id", ("id", "name", "severity", "reason", "synonyms"),
+        ("advice", "modification", "max_pressure", "avoid_areas"), {"avoid_areas": "body_parts"},
+    ),
+    "red_flags": Section(models.RedFlag, "id", ("id", "name", "synonyms")),
+    "pressures": Section(models.Pressure, "id", ("id", "name", "level", "synonyms")),
+    "body_parts": Section(models.BodyPart, "id", ("id", "name", "synonyms"), ("full_body",)),
+    "symptoms": Section(
+        models.Symptom, "id", ("id", "name", "synonyms"), ("goals", "techniques"),
+        {"goals": "goals", "techniques": "techniques"},
+    ),
+    "topics": Section(
+        models.Topic, "id", ("id", "intent", "title", "answer"), ("facts", "offer_contact")
+    ),
+    "frequencies": Section(
+        models.Frequency, "id", ("id", "name", "cadence", "explanation"), ("goals", "default"),
+        {"goals": "goals"},
+    ),
+    "session_lengths": Section(
+        models.SessionLength, "minutes", ("minutes", "areas", "max_areas", "example")
+    ),
+}
+SINGLETONS = {"spa": ("name", "phone", "email"), "emergency": ("message",)}
+SEVERITIES = {"absolute", "relative"}
+
+
+class KnowledgeBaseError(ValueError):
+    """A problem in a knowledge-base file, naming the file and the entry so a spa can fix it."""
+
+    def __init__(self, path: Path, entry: Optional[str], problem: str) -> None:
+        where = f"{path.name}" + (f", entry '{entry}'" if entry is not None else "")
+        super().__init__(f"{where}: {problem}")
+        self.path, self.entry, self.problem = path, entry, problem
+
+
+@dataclass
+class KnowledgeBase:
+    """The validated content of data/kb, ready to be written to the database."""
+
+    entries: Dict[str, List[Dict[str, Any]]]
+    settings: Dict[str, Dict[str, str]]
+    sources: Dict[Tuple[str, str], Path]
+
+    def synonyms(self) -> Iterable[Tuple[str, str, str]]:
+        """(entity, canonical id, term) for every vocabulary term, canonical names included."""
+        for section, entity in ENTITY_KINDS.items():
+            for entry in self.entries.get(section, []):
+                terms = {str(entry["id"]).replace("_", " "), str(entry["name"]).lower()}
+                terms.update(str(t) for t in entry.get("synonyms") or [])
+                for term in sorted({_normalise_term(t) for t in terms}):
+                    yield entity, entry["id"], term
+
+
+def _normalise_term(term: str) -> str:
+    return " ".join(term.lower().split())
+
+
+def read_knowledge_base(kb_dir: Path = KB_DIR) -> KnowledgeBase:
+    """Read and validate every file; raise KnowledgeBaseError on the first problem found."""
+    files = sorted(kb_dir.glob("*.yml")) + sorted(kb_dir.glob("*.yaml"))
+    if not files:
+        raise KnowledgeBaseError(kb_dir, None, "no knowledge-base files found")
+    entries: Dict[str, List[Dict[str, Any]]] = {name: [] for name in SECTIONS}
+    settings: Dict[str, Dict[str, str]] = {name: {} for name in SINGLETONS}
+    sources: Dict[Tuple[str, str], Path] = {}
+    for path in files:
+        try:
+            content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise KnowledgeBaseError(path, None, f"not valid YAML ({error})") from error
+        if not isinstance(content, dict):
+            raise KnowledgeBaseError(path, None, "expected a mapping of sections at the top")
+        for section, items in content.items():
+            if section in SINGLETONS:
+                settings[section].update(_read_singleton(path, section, items))
+            elif section in SECTIONS:
+                entries[section].extend(_read_section(path, section, items, sources))
+            else:
+                raise KnowledgeBaseError(path, None, f"unknown section '{section}'")
+    for section, required in SINGLETONS.items():
+        missing = [name for name in required if name not in settings[section]]
+        if missing:
+            raise KnowledgeBaseError(kb_dir, section, f"missing field(s) {', '.join(missing)}")
+    kb = KnowledgeBase(entries, settings, sources)
+    _check_references(kb)
+    _check_synonyms(kb)
+    return kb
+
+
+def _read_singleton(path: Path, section: str, items: Any) -> Dict[str, str]:
+    if not isinstance(items, dict):
+        raise KnowledgeBaseError(path, section, "expected a mapping of fields")
+    return {str(k): str(v) for k, v in items.items()}
+
+
+def _read_section(
+    path: Path, section: str, items: Any, sources: Dict[Tuple[str, str], Path]
+) -> List[Dict[str, Any]]:
+    spec = SECTIONS[section]
+    if not isinstance(items, list):
+        raise KnowledgeBaseError(path, None, f"section '{section}' must be a list")
+    read = []
+    for position, item in enumerate(items, start=1):
+        label = str(item.get(spec.key)) if isinstance(item, dict) and spec.key in item else f"#{position}"
+        if not isinstance(item, dict):
+            raise KnowledgeBaseError(path, label, "expected a mapping of fields")
+        missing = [name for name in spec.required if item.get(name) in (None, "", [])]
+        if missing:
+            raise KnowledgeBaseError(path, label, f"missing field(s) {', '.join(missing)}")
+        unknown = set(item) - set(spec.required) - set(spec.optional)
+        if unknown:
+            raise KnowledgeBaseError(path, label, f"unknown field(s) {', '.join(sorted(unknown))}")
+        if section == "conditions":
+            _check_condition(path, label, item)
+        identity = (section, str(item[spec.key]))
+        if identity in sources:
+            raise KnowledgeBaseError(
+                path, label, f"duplicate id (already defined in {sources[identity].name})"
+            )
+        sources[identity] = path
+        read.append(item)
+    return read
+
+
+def _check_condition(path: Path, label: str, item: Dict[str, Any]) -> None:
+    if item["severity"] not in SEVERITIES:
+        raise KnowledgeBaseError(path, label, f"severity must be one of {sorted(SEVERITIES)}")
+    needed = "advice" if item["severity"] == "absolute" else "modification"
+    if not item.get(needed):
+        raise KnowledgeBaseError(path, label, f"missing field(s) {needed}")
+
+
+def _check_references(kb: KnowledgeBase) -> None:
+    known = {section: {str(e[SECTIONS[section].key]) for e in items} for section, items in kb.entries.items()}
+    for section, items in kb.entries.items():
+        for field_name, target in SECTIONS[section].references.items():
+            for entry in items:
+                for ref in entry.get(field_name) or []:
+                    if str(ref) not in known[target]:
+                        key = str(entry[SECTIONS[section].key])
+                        raise KnowledgeBaseError(
+                            kb.sources[(section, key)], key,
+                            f"unknown reference '{ref}' in {field_name} (no such {target[:-1]})",
+                        )
+
+
+def _check_synonyms(kb: KnowledgeBase) -> None:
+    """A term that means two things would make understanding ambiguous, so it is an error."""
+    seen: Dict[str, Tuple[str, str]] = {}
+    section_of = {entity: section for section, entity in ENTITY_KINDS.items()}
+    for entity, canonical, term in kb.synonyms():
+        previous = seen.setdefault(term, (entity, canonical))
+        if previous != (entity, canonical):
+            raise KnowledgeBaseError(
+                kb.sources[(section_of[entity], canonical)], canonical,
+                f"synonym '{term}' is already used by {previous[0]} '{previous[1]}'",
+            )
+
+
+def write_knowledge_base(kb: KnowledgeBase, session: Session) -> None:
+    """Replace the database's content with the knowledge base, in the caller's transaction."""
+    for table in reversed(models.Base.metadata.sorted_tables):
+        session.execute(delete(table))
+    for section, items in kb.entries.items():
+        spec = SECTIONS[section]
+        columns = {c.name for c in spec.model.__table__.columns}
+        for position, item in enumerate(items):
+            values = {k: v for k, v in item.items() if k in columns}
+            if "position" in columns:
+                values["position"] = position
+            session.add(spec.model(**values))
+    for entity, canonical, term in kb.synonyms():
+        session.add(models.Synonym(entity=entity, canonical_id=canonical, term=term))
+    for section, values in kb.settings.items():
+        for key, value in values.items():
+            session.add(models.Setting(section=section, key=key, value=value))
+
+
+def load(kb_dir: Path = KB_DIR, url: Optional[str] = None) -> KnowledgeBase:
+    """Validate data/kb and rebuild the database from it atomically; loading twice is a no-op."""
+    kb = read_knowledge_base(kb_dir)
+    engine = get_engine(url)
+    models.Base.metadata.create_all(engine)
+    with Session(engine, future=True) as session, session.begin():
+        write_knowledge_base(kb, session)
+    return kb
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Build the knowledge-base database from data/kb.")
+    parser.add_argument("--kb-dir", type=Path, default=KB_DIR)
+    parser.add_argument("--database-url", default=None, help="defaults to DATABASE_URL or SQLite")
+    args = parser.parse_args(argv)
+    try:
+        kb = load(args.kb_dir, args.database_url)
+    except KnowledgeBaseError as error:
+        print(f"knowledge base not loaded: {error}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{len(items)} {name}" for name, items in kb.entries.items())
+    print(f"knowledge base loaded: {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

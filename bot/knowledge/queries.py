@@ -1,0 +1,166 @@
+"""Read-only queries the actions use; every call hits the database so edits show up at once."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Type, TypeVar
+
+from sqlalchemy import select
+
+from bot.advice.catalogue import (
+    AudienceInfo,
+    Catalogue,
+    ConditionInfo,
+    FrequencyInfo,
+    SessionLengthInfo,
+    SymptomInfo,
+    TechniqueInfo,
+)
+from bot.knowledge import models
+from bot.knowledge.db import get_session
+
+T = TypeVar("T")
+
+
+def _get(model: Type[T], key: object) -> Optional[T]:
+    with get_session() as session:
+        return session.get(model, key)
+
+
+def _all(model: Type[T], order_by: object = None) -> List[T]:
+    with get_session() as session:
+        statement = select(model)
+        if order_by is not None:
+            statement = statement.order_by(order_by)
+        return list(session.execute(statement).scalars())
+
+
+def topic_for_intent(intent: str) -> Optional[models.Topic]:
+    """The answer a question intent asks for, if the knowledge base has one."""
+    with get_session() as session:
+        return session.execute(
+            select(models.Topic).where(models.Topic.intent == intent)
+        ).scalar_one_or_none()
+
+
+def topic(topic_id: str) -> Optional[models.Topic]:
+    return _get(models.Topic, topic_id)
+
+
+def technique(technique_id: str) -> Optional[models.Technique]:
+    return _get(models.Technique, technique_id)
+
+
+def techniques() -> List[models.Technique]:
+    return _all(models.Technique, models.Technique.position)
+
+
+def goal(goal_id: str) -> Optional[models.Goal]:
+    return _get(models.Goal, goal_id)
+
+
+def goals() -> List[models.Goal]:
+    return _all(models.Goal)
+
+
+def audience(audience_id: str) -> Optional[models.Audience]:
+    return _get(models.Audience, audience_id)
+
+
+def audiences() -> List[models.Audience]:
+    return _all(models.Audience)
+
+
+def condition(condition_id: str) -> Optional[models.Condition]:
+    return _get(models.Condition, condition_id)
+
+
+def conditions(severity: Optional[str] = None) -> List[models.Condition]:
+    rows = _all(models.Condition)
+    return [c for c in rows if severity is None or c.severity == severity]
+
+
+def conditions_by_id(ids: Sequence[str]) -> List[models.Condition]:
+    """Conditions in the order given, unknown ids skipped."""
+    with get_session() as session:
+        found = {
+            c.id: c
+            for c in session.execute(
+                select(models.Condition).where(models.Condition.id.in_(list(ids)))
+            ).scalars()
+        }
+    return [found[i] for i in ids if i in found]
+
+
+def body_parts() -> List[models.BodyPart]:
+    return _all(models.BodyPart)
+
+
+def symptoms() -> List[models.Symptom]:
+    return _all(models.Symptom)
+
+
+def frequencies() -> List[models.Frequency]:
+    return _all(models.Frequency, models.Frequency.position)
+
+
+def session_lengths() -> List[models.SessionLength]:
+    return _all(models.SessionLength, models.SessionLength.minutes)
+
+
+def settings(section: str) -> Dict[str, str]:
+    """A section of single values: "spa" (contact details) or "emergency"."""
+    with get_session() as session:
+        rows = session.execute(select(models.Setting).where(models.Setting.section == section))
+        return {row.key: row.value for row in rows.scalars()}
+
+
+def red_flags() -> List[models.RedFlag]:
+    return _all(models.RedFlag)
+
+
+def synonyms() -> List[models.Synonym]:
+    return _all(models.Synonym)
+
+
+def catalogue() -> Catalogue:
+    """Everything the advice logic needs, read in one session."""
+    with get_session() as session:
+        rows = {
+            model: list(session.execute(select(model)).scalars())
+            for model in (
+                models.Technique, models.Audience, models.Symptom, models.Condition, models.Goal,
+                models.BodyPart, models.Pressure, models.Frequency, models.SessionLength,
+            )
+        }
+    return Catalogue(
+        techniques=tuple(
+            TechniqueInfo(t.id, t.name, t.effects, t.pressure_level, tuple(t.audiences), tuple(t.goals))
+            for t in sorted(rows[models.Technique], key=lambda t: t.position)
+        ),
+        audiences={
+            a.id: AudienceInfo(a.id, a.name, tuple(a.techniques), tuple(a.goals), a.max_pressure)
+            for a in rows[models.Audience]
+        },
+        symptoms={
+            s.id: SymptomInfo(s.id, s.name, tuple(s.goals), tuple(s.techniques))
+            for s in rows[models.Symptom]
+        },
+        conditions={
+            c.id: ConditionInfo(
+                c.id, c.name, c.severity, c.reason, c.advice, c.modification, c.max_pressure,
+                tuple(c.avoid_areas or ()),
+            )
+            for c in rows[models.Condition]
+        },
+        goals={g.id: g.name for g in rows[models.Goal]},
+        body_parts={b.id: b.name for b in rows[models.BodyPart]},
+        full_body_parts=tuple(b.id for b in rows[models.BodyPart] if b.full_body),
+        pressure_levels={p.id: p.level for p in rows[models.Pressure]},
+        frequencies=tuple(
+            FrequencyInfo(f.id, f.name, f.cadence, f.explanation, tuple(f.goals), bool(f.default))
+            for f in sorted(rows[models.Frequency], key=lambda f: f.position)
+        ),
+        session_lengths=tuple(
+            SessionLengthInfo(s.minutes, s.areas, s.max_areas)
+            for s in sorted(rows[models.SessionLength], key=lambda s: s.minutes)
+        ),
+    )

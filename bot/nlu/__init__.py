@@ -1,0 +1,1 @@
+"""Custom NLU: the knowledge-base vocabulary matcher and its Rasa component."""

@@ -1,0 +1,253 @@
+"""Find knowledge-base terms in free text, with negation, third persons and time.
+
+Pure spaCy (blank English tokenizer + PhraseMatcher), no Rasa: the Rasa component in
+`kb_entity_extractor.py` wraps it, and the safety and recommendation logic can use it directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import spacy
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from bot.nlu.normalise import edit_distance_at_most, normalise_word
+
+NEGATED = "negated"
+OTHER_PERSON = "other"
+
+NEGATION_TRIGGERS = {"no", "not", "never", "without", "none", "neither", "nor", "negative", "denies"}
+PSEUDO_NEGATIONS = {"sure", "certain", "know", "only", "just", "idea", "until", "stop", "because"}
+NEGATION_FILLERS = {
+    "have", "had", "has", "having", "got", "get", "getting", "any", "a", "an", "the", "my", "been",
+    "be", "am", "is", "are", "was", "were", "diagnosed", "with", "suffer", "suffering", "from",
+    "really", "currently", "ever", "yet", "sign", "signs", "of", "history", "feel", "feeling",
+    "some", "think", "i", "do", "does", "did", "anymore", "symptom", "problem", "issue",
+}
+CHAIN_JOINERS = {"or", "nor", "and", ",", "/", "any"}
+CLAUSE_BREAKS = {".", "!", "?", ";", "but", "however", "though", "although", "except", "just"}
+FIRST_PERSON = {"i", "am", "me", "myself", "mine"}
+OTHER_PRONOUNS = {"she", "he", "they", "her", "his", "him", "their", "them"}
+RELATIONS = {
+    "wife", "husband", "partner", "sister", "brother", "mom", "mum", "mother", "dad", "father",
+    "friend", "son", "daughter", "boss", "colleague", "coworker", "girlfriend", "boyfriend",
+    "kid", "child", "children", "aunt", "uncle", "grandma", "grandpa", "grandmother",
+    "grandfather", "cousin", "client", "neighbour", "neighbor", "niece", "nephew", "fiance",
+    "fiancee", "roommate", "parent", "parents", "baby", "spouse", "sibling",
+}
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "few": 3, "couple": 2, "several": 4,
+}
+UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+RELATIVE_DAYS = {("yesterday",): 1, ("last", "week"): 7, ("last", "month"): 30, ("last", "year"): 365,
+                 ("this", "week"): 3, ("today",): 0, ("recently",): 14}
+TRIMESTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
+MAX_TEXT_CHARS = 5000
+FUZZY_MIN_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One knowledge-base term found in a message."""
+
+    entity: str
+    value: str
+    start: int
+    end: int
+    text: str
+    role: Optional[str] = None
+    days_ago: Optional[int] = None
+    weeks: Optional[int] = None
+    trimester: Optional[int] = None
+
+    @property
+    def is_own(self) -> bool:
+        """True when the person says this about themselves, now."""
+        return self.role is None
+
+    def as_entity(self, extractor: str) -> Dict[str, object]:
+        """The Rasa entity dict: canonical id as value, role only when not the person's own."""
+        entity: Dict[str, object] = {
+            "entity": self.entity, "value": self.value, "start": self.start, "end": self.end,
+            "confidence_entity": 1.0, "extractor": extractor,
+        }
+        if self.role:
+            entity["role"] = self.role
+        for key in ("days_ago", "weeks", "trimester"):
+            if getattr(self, key) is not None:
+                entity[key] = getattr(self, key)
+        return entity
+
+
+@dataclass
+class _TimeExpression:
+    start_token: int
+    days: int
+    ago: bool
+
+
+class VocabularyMatcher:
+    """Matches (entity, canonical id, term) triples from the knowledge base in text."""
+
+    def __init__(self, terms: Iterable[Tuple[str, str, str]]) -> None:
+        self.nlp = spacy.blank("en")
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
+        self.labels: Dict[str, Tuple[str, str]] = {}
+        self.words: set = set()
+        for entity, canonical, term in terms:
+            pattern = self._normalised_doc(term)
+            if not len(pattern):
+                continue
+            label = f"{entity}|{canonical}"
+            self.labels[label] = (entity, canonical)
+            self.matcher.add(label, [pattern])
+            self.words.update(t.norm_ for t in pattern)
+        self._fuzzy_candidates = sorted(w for w in self.words if len(w) >= FUZZY_MIN_LENGTH - 1 and w.isalpha())
+
+    def _normalised_doc(self, text: str, fuzzy: bool = False) -> Doc:
+        doc = self.nlp.make_doc(text[:MAX_TEXT_CHARS])
+        for token in doc:
+            norm = normalise_word(token.text)
+            if fuzzy and norm not in self.words:
+                norm = self._correct(norm)
+            token.norm_ = norm
+        return doc
+
+    def _correct(self, word: str) -> str:
+        """Map a likely typo ("shoulers", "pregant") to a vocabulary word, if exactly one fits."""
+        if len(word) < FUZZY_MIN_LENGTH or not word.isalpha():
+            return word
+        limit = 2 if len(word) >= 9 else 1
+        close = [w for w in self._fuzzy_candidates if edit_distance_at_most(word, w, limit)]
+        return close[0] if len(close) == 1 else word
+
+    def find(self, text: str) -> List[Mention]:
+        """All mentions, longest match first on overlap, in text order."""
+        doc = self._normalised_doc(text, fuzzy=True)
+        spans = [Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)]
+        spans = sorted(filter_spans(spans), key=lambda span: span.start)
+        times = _time_expressions(doc)
+        mentions: List[Mention] = []
+        for span in spans:
+            entity, value = self.labels[self.nlp.vocab.strings[span.label]]
+            role = None
+            if _is_negated(doc, span, spans, mentions):
+                role = NEGATED
+            elif _is_about_someone_else(doc, span):
+                role = OTHER_PERSON
+            mention = Mention(entity, value, span.start_char, span.end_char, span.text, role)
+            if entity == "condition":
+                mention = _with_time(doc, span, mention, times)
+            mentions.append(mention)
+        return mentions
+
+
+def _clause_start(doc: Doc, index: int) -> int:
+    for i in range(index - 1, -1, -1):
+        if doc[i].norm_ in CLAUSE_BREAKS:
+            return i + 1
+    return 0
+
+
+def _clause_end(doc: Doc, index: int) -> int:
+    for i in range(index, len(doc)):
+        if doc[i].norm_ in CLAUSE_BREAKS:
+            return i
+    return len(doc)
+
+
+def _is_negated(doc: Doc, span: Span, spans: Sequence[Span], earlier: Sequence[Mention]) -> bool:
+    """NegEx-style, but only across filler words, so "can't walk because of a clot" stays a clot."""
+    if span.end < len(doc) and doc[span.end].norm_ == "free":
+        return True
+    if span.end + 1 < len(doc) and doc[span.end].text == "-" and doc[span.end + 1].norm_ == "free":
+        return True
+    previous = {s.end: (s, m) for s, m in zip(spans, earlier)}
+    i = span.start - 1
+    steps = 0
+    while i >= 0 and steps < 8:
+        norm = doc[i].norm_
+        if i + 1 in previous:
+            prior_span, prior = previous[i + 1]
+            same_kind = prior.entity == span.label_.split("|")[0]
+            joiners = {doc[k].norm_ for k in range(prior_span.end, span.start)}
+            return same_kind and prior.role == NEGATED and joiners <= CHAIN_JOINERS
+        if norm in NEGATION_TRIGGERS:
+            following = doc[i + 1].norm_ if i + 1 < len(doc) else ""
+            return following not in PSEUDO_NEGATIONS
+        if norm not in NEGATION_FILLERS and norm not in CHAIN_JOINERS:
+            return False
+        i -= 1
+        steps += 1
+    return False
+
+
+def _is_about_someone_else(doc: Doc, span: Span) -> bool:
+    """The last person named before the mention, in its clause, is someone other than the user."""
+    start = _clause_start(doc, span.start)
+    for i in range(span.start - 1, start - 1, -1):
+        norm = doc[i].norm_
+        if norm in RELATIONS or norm in OTHER_PRONOUNS:
+            return True
+        if norm in FIRST_PERSON or (norm == "my" and (i + 1 >= len(doc) or doc[i + 1].norm_ not in RELATIONS)):
+            return False
+    return False
+
+
+def _number(token_norm: str) -> Optional[int]:
+    if token_norm.isdigit():
+        return int(token_norm)
+    return NUMBER_WORDS.get(token_norm)
+
+
+def _time_expressions(doc: Doc) -> List[_TimeExpression]:
+    found: List[_TimeExpression] = []
+    norms = [t.norm_ for t in doc]
+    for i, norm in enumerate(norms):
+        for phrase, days in RELATIVE_DAYS.items():
+            if tuple(norms[i:i + len(phrase)]) == phrase:
+                found.append(_TimeExpression(i, days, ago=True))
+        unit = UNIT_DAYS.get(norm)
+        if unit is None or i == 0:
+            continue
+        j = i - 1
+        if norms[j] == "of" and j > 0:
+            j -= 1
+        count = _number(norms[j])
+        if count is None and j > 0 and norms[j] in {"few", "couple"}:
+            count = NUMBER_WORDS[norms[j]]
+        if count is None:
+            continue
+        ago = i + 1 < len(norms) and norms[i + 1] in {"ago", "back"}
+        found.append(_TimeExpression(j, count * unit, ago=ago))
+    return found
+
+
+def _with_time(doc: Doc, span: Span, mention: Mention, times: Sequence[_TimeExpression]) -> Mention:
+    """Attach how long ago (or how many weeks pregnant) from the same clause."""
+    start, end = _clause_start(doc, span.start), _clause_end(doc, span.end)
+    near = [t for t in times if start <= t.start_token < end]
+    norms = [t.norm_ for t in doc]
+    changes: Dict[str, Optional[int]] = {}
+    if mention.value == "pregnancy":
+        for i in range(max(start, span.start - 1), min(end, span.end + 1)):
+            if norms[i] in TRIMESTERS and i + 1 < len(norms) and norms[i + 1] == "trimester":
+                changes["trimester"] = TRIMESTERS[norms[i]]
+        durations = [t for t in near if not t.ago]
+        if durations:
+            weeks = max(1, durations[0].days // 7)
+            changes["weeks"] = weeks
+            changes.setdefault("trimester", 1 if weeks <= 13 else 2 if weeks <= 27 else 3)
+    else:
+        past = [t for t in near if t.ago]
+        if past:
+            nearest = min(past, key=lambda t: abs(t.start_token - span.start))
+            changes["days_ago"] = nearest.days
+    if not changes:
+        return mention
+    return Mention(**{**mention.__dict__, **changes})
+

@@ -1,0 +1,40 @@
+"""Shared fixtures: a knowledge-base database built from data/kb in a temporary folder."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot.advice.catalogue import Catalogue
+from bot.knowledge import queries
+from bot.knowledge.loader import KnowledgeBase, load, read_knowledge_base
+from bot.nlu.matcher import VocabularyMatcher
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+KB_DIR = PROJECT_ROOT / "data" / "kb"
+
+
+@pytest.fixture(scope="session")
+def kb_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'knowledge.db'}"
+    load(KB_DIR, url)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DATABASE_URL", url)
+    yield url
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def knowledge_base() -> KnowledgeBase:
+    return read_knowledge_base(KB_DIR)
+
+
+@pytest.fixture(scope="session")
+def catalogue(kb_database: str) -> Catalogue:
+    return queries.catalogue()
+
+
+@pytest.fixture(scope="session")
+def matcher(knowledge_base: KnowledgeBase) -> VocabularyMatcher:
+    return VocabularyMatcher(knowledge_base.synonyms())

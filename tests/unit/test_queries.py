@@ -1,0 +1,57 @@
+"""Every question intent has an answer in the knowledge base, with the source document's facts."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot.knowledge import queries
+from tests.conftest import KB_DIR, PROJECT_ROOT
+
+TOPICS = yaml.safe_load((KB_DIR / "topics.yml").read_text())["topics"]
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+
+
+def test_every_question_intent_has_a_topic() -> None:
+    question_intents = {i for i in DOMAIN["intents"] if i.startswith("ask_")}
+    assert question_intents == {t["intent"] for t in TOPICS}
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=[t["id"] for t in TOPICS])
+def test_each_topic_answer_carries_its_facts(kb_database: str, topic: dict) -> None:
+    answer = queries.topic_for_intent(topic["intent"]).answer
+    for fact in topic["facts"]:
+        assert fact.lower() in answer.lower()
+
+
+def test_techniques_come_in_the_knowledge_base_order(kb_database: str) -> None:
+    assert [t.id for t in queries.techniques()] == [
+        "swedish", "deep_tissue", "sports", "trigger_point", "reflexology"]
+
+
+def test_conditions_are_split_into_absolute_and_relative(kb_database: str) -> None:
+    assert {c.id for c in queries.conditions("absolute")} == {
+        "fever", "skin_infection", "blood_clot", "recent_surgery", "severe_cardiovascular"}
+    assert all(c.modification for c in queries.conditions("relative"))
+    assert all(c.advice for c in queries.conditions("absolute"))
+
+
+def test_conditions_by_id_keeps_the_order_asked_and_skips_unknown(kb_database: str) -> None:
+    assert [c.id for c in queries.conditions_by_id(["pregnancy", "nope", "fever"])] == ["pregnancy", "fever"]
+
+
+def test_spa_contact_details_come_from_the_knowledge_base(kb_database: str) -> None:
+    spa = queries.settings("spa")
+    assert spa["phone"] and spa["email"]
+    assert "emergency" in queries.settings("emergency")["message"]
+
+
+def test_catalogue_links_everything_it_references(kb_database: str) -> None:
+    catalogue = queries.catalogue()
+    technique_ids = {t.id for t in catalogue.techniques}
+    for audience in catalogue.audiences.values():
+        assert set(audience.techniques) <= technique_ids
+        assert set(audience.goals) <= set(catalogue.goals)
+    for symptom in catalogue.symptoms.values():
+        assert set(symptom.techniques) <= technique_ids
+    assert [s.minutes for s in catalogue.session_lengths] == [30, 45, 60]
+    assert sum(f.default for f in catalogue.frequencies) == 1
