@@ -1,7 +1,7 @@
 """Advice for the person: safety screening, follow-up questions, recommendation or booking."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,8 +14,9 @@ from actions.tracker_state import (
     state_events,
     state_from,
 )
+from bot.advice.catalogue import Catalogue
 from bot.advice.conversation import Step, decide
-from bot.advice.recommendation import recommend
+from bot.advice.recommendation import Recommendation, recommend
 from bot.advice.safety import screen
 from bot.knowledge import queries
 
@@ -105,3 +106,34 @@ def _booking_reply(relative: Any, catalogue: Any) -> str:
     if notes:
         lines.append("When you book, please tell the team about your condition: " + " ".join(notes))
     return "\n".join(lines)
+
+
+def current_recommendation(tracker: Tracker, catalogue: Catalogue) -> Optional[Recommendation]:
+    """The recommendation the conversation so far supports, if it is screened, safe and specific."""
+    profile = profile_from(tracker)
+    screening = screen(profile, catalogue.severities)
+    if not (state_from(tracker).screened and profile.has_needs and screening.allows_massage):
+        return None
+    return recommend(profile, catalogue, screening)
+
+
+class ActionExplainChoice(Action):
+    """"Why that one?": the reasons behind the current recommendation, from the knowledge base."""
+
+    def name(self) -> Text:
+        return "action_explain_choice"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        catalogue = queries.catalogue()
+        recommendation = current_recommendation(tracker, catalogue)
+        if recommendation is None:
+            dispatcher.utter_message(
+                text="I haven't suggested a massage yet. Tell me how you feel or what you'd like from it, "
+                "and I'll explain my suggestion.",
+                buttons=[replies.button("Which massage suits me?", "/describe_problem")],
+            )
+            return []
+        dispatcher.utter_message(text=replies.explanation_reply(recommendation))
+        return []

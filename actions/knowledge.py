@@ -7,10 +7,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
+from actions.advice import current_recommendation
 from actions.tracker_state import health_notice_needed, latest_entities, latest_intent
 from bot.knowledge import queries
 
 HEALTH_TOPICS = {"ask_contraindications", "ask_pregnancy"}
+PERSONAL_TOPICS = {"ask_frequency", "ask_session_length", "ask_painful"}
 
 
 class ActionAnswerTopic(Action):
@@ -29,6 +31,9 @@ class ActionAnswerTopic(Action):
             text = topic.answer
             if topic.offer_contact:
                 text += "\n" + replies.contact_line(queries.settings("spa"))
+            personal = self._personal_answer(intent, tracker)
+            if personal:
+                text = f"{personal}\n\n{text}"
         if text is None:
             dispatcher.utter_message(text=_not_found())
             return []
@@ -40,6 +45,21 @@ class ActionAnswerTopic(Action):
                 dispatcher.utter_message(text=replies.HEALTH_NOTICE)
                 events.append(notice)
         return events
+
+    @staticmethod
+    def _personal_answer(intent: str, tracker: Tracker) -> str | None:
+        """Follow-ups about frequency, length or pain use what the person already told us."""
+        if intent not in PERSONAL_TOPICS:
+            return None
+        recommendation = current_recommendation(tracker, queries.catalogue())
+        if recommendation is None:
+            return None
+        if intent == "ask_frequency":
+            return replies.personal_frequency(recommendation)
+        if intent == "ask_session_length":
+            return replies.personal_length(recommendation)
+        technique = queries.technique(recommendation.techniques[0].id)
+        return replies.personal_pressure(recommendation, technique) if technique else None
 
     @staticmethod
     def _specific_answer(intent: str, tracker: Tracker) -> str | None:

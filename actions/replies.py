@@ -92,3 +92,26 @@ def recommendation_reply(recommendation: Recommendation) -> str:
         lines.append("**Important:** " + " ".join(notes))
     lines.append("Would you like to know more about the first option, or shall I help you book?")
     return "\n".join(lines)
+
+
+def explanation_reply(recommendation: Recommendation) -> str:
+    lines = ["Here is why I suggested it:"]
+    lines += [f"- {choice.reason}" for choice in recommendation.techniques]
+    lines.append(f"- {recommendation.length_reason}.")
+    lines.append(f"- {recommendation.frequency.cadence.capitalize()}: {recommendation.frequency.explanation}")
+    if recommendation.excluded:
+        lines.append("I left out the firmer techniques to keep the pressure safe and comfortable for you.")
+    return "\n".join(lines)
+
+
+def personal_frequency(recommendation: Recommendation) -> str:
+    frequency = recommendation.frequency
+    return f"For you, I'd suggest {frequency.cadence}. {frequency.explanation}"
+
+
+def personal_length(recommendation: Recommendation) -> str:
+    return f"For you: {recommendation.length_reason}."
+
+
+def personal_pressure(recommendation: Recommendation, technique: models.Technique) -> str:
+    return f"The {technique.name.lower()} I suggested: {technique.pressure}"

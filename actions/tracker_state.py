@@ -15,6 +15,8 @@ AWAITING_ANSWER = "awaiting_answer"
 REQUEST = "request"
 ASKED = "asked_questions"
 HEALTH_NOTICE_SHOWN = "health_notice_shown"
+# In "is that painful?" the pain is the massage's, not a symptom of the person.
+SYMPTOMS_NOT_THEIRS = {"ask_painful"}
 
 
 def user_turns(tracker: Tracker) -> List[List[Dict[str, Any]]]:
@@ -24,7 +26,11 @@ def user_turns(tracker: Tracker) -> List[List[Dict[str, Any]]]:
         if event.get("event") == "session_started":
             turns = []
         elif event.get("event") == "user":
-            turns.append(list((event.get("parse_data") or {}).get("entities") or []))
+            parse = event.get("parse_data") or {}
+            entities = list(parse.get("entities") or [])
+            if (parse.get("intent") or {}).get("name") in SYMPTOMS_NOT_THEIRS:
+                entities = [e for e in entities if e.get("entity") != "symptom"]
+            turns.append(entities)
     return turns
 
 

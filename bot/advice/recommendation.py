@@ -13,7 +13,8 @@ from bot.advice.profile import Profile
 from bot.advice.safety import Screening
 
 MAX_TECHNIQUES = 3
-AUDIENCE_WEIGHT = 3.0
+AUDIENCE_WEIGHT = 5.0
+AUDIENCE_RANK_STEP = 2.5
 SYMPTOM_WEIGHT = 2.0
 GOAL_WEIGHT = 1.5
 DERIVED_GOAL_WEIGHT = 0.5
@@ -74,13 +75,18 @@ def pressure_limit(profile: Profile, catalogue: Catalogue, screening: Screening)
     return min(limits)
 
 
-def ordered_goals(profile: Profile, catalogue: Catalogue) -> List[Tuple[str, bool]]:
-    """Goals the person named first, then those their symptoms and audience imply (derived=True)."""
+def ordered_goals(
+    profile: Profile, catalogue: Catalogue, include_audience: bool = True
+) -> List[Tuple[str, bool]]:
+    """Goals the person named first, then those their symptoms and audience imply (derived=True).
+
+    Scoring leaves the audience's goals out: the audience already counts through its techniques.
+    """
     goals: List[Tuple[str, bool]] = [(g, False) for g in profile.goals]
     derived: List[str] = []
     for symptom_id in profile.symptoms:
         derived.extend(catalogue.symptoms[symptom_id].goals if symptom_id in catalogue.symptoms else ())
-    for audience_id in profile.audiences:
+    for audience_id in profile.audiences if include_audience else ():
         derived.extend(catalogue.audiences[audience_id].goals if audience_id in catalogue.audiences else ())
     for goal in derived:
         if goal not in {g for g, _ in goals}:
@@ -106,7 +112,7 @@ def _score(
     for audience_id in profile.audiences:
         audience = catalogue.audiences.get(audience_id)
         if audience and technique.id in audience.techniques:
-            score += AUDIENCE_WEIGHT + _rank_bonus(audience.techniques.index(technique.id))
+            score += AUDIENCE_WEIGHT - AUDIENCE_RANK_STEP * audience.techniques.index(technique.id)
             reasons.append(f"it is a good match for {audience.name.lower()}")
     for symptom_id in profile.symptoms:
         symptom = catalogue.symptoms.get(symptom_id)
@@ -142,7 +148,7 @@ def join_words(words: Sequence[str]) -> str:
 def choose_techniques(
     profile: Profile, catalogue: Catalogue, max_pressure: int, avoided: Sequence[str] = ()
 ) -> Tuple[List[TechniqueChoice], List[str]]:
-    goals = ordered_goals(profile, catalogue)
+    goals = ordered_goals(profile, catalogue, include_audience=False)
     places = _area_phrase(profile, catalogue, avoided)
     scored = []
     excluded = []

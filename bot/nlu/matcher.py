@@ -5,7 +5,8 @@ Pure spaCy (blank English tokenizer + PhraseMatcher), no Rasa: the Rasa componen
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import spacy
@@ -24,12 +25,20 @@ NEGATION_FILLERS = {
     "have", "had", "has", "having", "got", "get", "getting", "any", "a", "an", "the", "my", "been",
     "be", "am", "is", "are", "was", "were", "diagnosed", "with", "suffer", "suffering", "from",
     "really", "currently", "ever", "yet", "sign", "signs", "of", "history", "feel", "feeling",
-    "some", "think", "i", "do", "does", "did", "anymore", "symptom", "problem", "issue",
+    "some", "think", "i", "do", "does", "did", "anymore", "symptom", "problem", "issue", "on",
+    "taking", "kind", "type", "sort", "like", "recent", "recently", "high", "serious", "major",
+    "current", "active", "known", "injury", "so", "far", "that", "this", "these", "those",
 }
-CHAIN_JOINERS = {"or", "nor", "and", ",", "/", "any"}
-CLAUSE_BREAKS = {".", "!", "?", ";", "but", "however", "though", "although", "except", "just"}
+# Words that continue a negated list: "no fever, rash or any kind of clot". "and" is left out on
+# purpose: "no fever and a rash" must keep the rash.
+CHAIN_JOINERS = {"or", "nor", ",", "/", "any", "kind", "of", "type", "sort"}
+ARTICLES = {"a", "an", "the", "my"}
+POST_NEGATIONS = {"no", "none", "negative", "free"}
+CLAUSE_BREAKS = {".", "!", "?", ";", "but", "however", "though", "although", "except"}
 FIRST_PERSON = {"i", "am", "me", "myself", "mine"}
-OTHER_PRONOUNS = {"she", "he", "they", "her", "his", "him", "their", "them"}
+OTHER_PRONOUNS = {"she", "he", "her", "his", "their"}
+# "they" is often impersonal ("they found a clot"): only "they have/are..." names someone else.
+THEY_VERBS = {"have", "has", "had", "are", "is", "were", "was", "got"}
 RELATIONS = {
     "wife", "husband", "partner", "sister", "brother", "mom", "mum", "mother", "dad", "father",
     "friend", "son", "daughter", "boss", "colleague", "coworker", "girlfriend", "boyfriend",
@@ -44,10 +53,14 @@ NUMBER_WORDS = {
 }
 UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 RELATIVE_DAYS = {("yesterday",): 1, ("last", "week"): 7, ("last", "month"): 30, ("last", "year"): 365,
-                 ("this", "week"): 3, ("today",): 0, ("recently",): 14}
+                 ("this", "week"): 3, ("today",): 0, ("recently",): 14, ("month", "ago"): 60,
+                 ("year", "ago"): 730, ("when", "i", "was", "a", "kid"): 5000,
+                 ("when", "i", "was", "a", "child"): 5000, ("when", "i", "was", "young"): 5000,
+                 ("as", "a", "kid"): 5000, ("as", "a", "child"): 5000, ("long", "time", "ago"): 1000}
 TRIMESTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 MAX_TEXT_CHARS = 5000
-FUZZY_MIN_LENGTH = 6
+FUZZY_MIN_LENGTH = 7
+MAX_CACHED_CORRECTIONS = 50_000
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,7 @@ class VocabularyMatcher:
             self.matcher.add(label, [pattern])
             self.words.update(t.norm_ for t in pattern)
         self._fuzzy_candidates = sorted(w for w in self.words if len(w) >= FUZZY_MIN_LENGTH - 1 and w.isalpha())
+        self._corrections: Dict[str, str] = {}
 
     def _normalised_doc(self, text: str, fuzzy: bool = False) -> Doc:
         doc = self.nlp.make_doc(text[:MAX_TEXT_CHARS])
@@ -121,9 +135,13 @@ class VocabularyMatcher:
         """Map a likely typo ("shoulers", "pregant") to a vocabulary word, if exactly one fits."""
         if len(word) < FUZZY_MIN_LENGTH or not word.isalpha():
             return word
-        limit = 2 if len(word) >= 9 else 1
-        close = [w for w in self._fuzzy_candidates if edit_distance_at_most(word, w, limit)]
-        return close[0] if len(close) == 1 else word
+        if word in self._corrections:
+            return self._corrections[word]
+        close = [w for w in self._fuzzy_candidates if edit_distance_at_most(word, w, 1)]
+        corrected = close[0] if len(close) == 1 else word
+        if len(self._corrections) < MAX_CACHED_CORRECTIONS:
+            self._corrections[word] = corrected
+        return corrected
 
     def find(self, text: str) -> List[Mention]:
         """All mentions, longest match first on overlap, in text order."""
@@ -162,9 +180,8 @@ def _clause_end(doc: Doc, index: int) -> int:
 
 def _is_negated(doc: Doc, span: Span, spans: Sequence[Span], earlier: Sequence[Mention]) -> bool:
     """NegEx-style, but only across filler words, so "can't walk because of a clot" stays a clot."""
-    if span.end < len(doc) and doc[span.end].norm_ == "free":
-        return True
-    if span.end + 1 < len(doc) and doc[span.end].text == "-" and doc[span.end + 1].norm_ == "free":
+    after = [t.norm_ for t in doc[span.end:span.end + 3] if t.norm_ not in {":", "-", "?"}]
+    if after and after[0] in POST_NEGATIONS and (len(after) == 1 or after[0] == "free" or after[1] in {",", ".", ";"}):
         return True
     previous = {s.end: (s, m) for s, m in zip(spans, earlier)}
     i = span.start - 1
@@ -173,9 +190,8 @@ def _is_negated(doc: Doc, span: Span, spans: Sequence[Span], earlier: Sequence[M
         norm = doc[i].norm_
         if i + 1 in previous:
             prior_span, prior = previous[i + 1]
-            same_kind = prior.entity == span.label_.split("|")[0]
             joiners = {doc[k].norm_ for k in range(prior_span.end, span.start)}
-            return same_kind and prior.role == NEGATED and joiners <= CHAIN_JOINERS
+            return prior.role == NEGATED and joiners <= CHAIN_JOINERS | ARTICLES
         if norm in NEGATION_TRIGGERS:
             following = doc[i + 1].norm_ if i + 1 < len(doc) else ""
             return following not in PSEUDO_NEGATIONS
@@ -193,6 +209,8 @@ def _is_about_someone_else(doc: Doc, span: Span) -> bool:
         norm = doc[i].norm_
         if norm in RELATIONS or norm in OTHER_PRONOUNS:
             return True
+        if norm == "they" and i + 1 < len(doc) and doc[i + 1].norm_ in THEY_VERBS:
+            return True
         if norm in FIRST_PERSON or (norm == "my" and (i + 1 >= len(doc) or doc[i + 1].norm_ not in RELATIONS)):
             return False
     return False
@@ -207,10 +225,13 @@ def _number(token_norm: str) -> Optional[int]:
 def _time_expressions(doc: Doc) -> List[_TimeExpression]:
     found: List[_TimeExpression] = []
     norms = [t.norm_ for t in doc]
+    this_year = date.today().year
     for i, norm in enumerate(norms):
         for phrase, days in RELATIVE_DAYS.items():
             if tuple(norms[i:i + len(phrase)]) == phrase:
                 found.append(_TimeExpression(i, days, ago=True))
+        if len(norm) == 4 and norm.isdigit() and 1930 <= int(norm) < this_year:
+            found.append(_TimeExpression(i, (this_year - int(norm)) * 365, ago=True))
         unit = UNIT_DAYS.get(norm)
         if unit is None or i == 0:
             continue

@@ -1,0 +1,106 @@
+"""Start the real action server and Rasa server (scripts/run.sh) on free ports for the e2e tests."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+
+from tests.conftest import PROJECT_ROOT
+
+START_TIMEOUT_S = 240
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Assistant:
+    """A client for the running servers."""
+
+    def __init__(self, rasa_url: str, actions_url: str) -> None:
+        self.rasa_url, self.actions_url = rasa_url, actions_url
+
+    def send(self, message: str, sender: str) -> List[Dict[str, Any]]:
+        response = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        response = requests.post(f"{self.rasa_url}/model/parse", json={"text": text}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def conversation(self) -> "Chat":
+        return Chat(self, f"test-{uuid.uuid4().hex[:12]}")
+
+
+class Chat:
+    def __init__(self, assistant: Assistant, sender: str) -> None:
+        self.assistant, self.sender = assistant, sender
+
+    def say(self, message: str) -> List[Dict[str, Any]]:
+        return self.assistant.send(message, self.sender)
+
+
+def reply_text(messages: List[Dict[str, Any]]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def buttons(messages: List[Dict[str, Any]]) -> List[Dict[str, str]]:
+    return [b for m in messages for b in m.get("buttons") or []]
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+    rasa_port, actions_port = free_port(), free_port()
+    run_dir = tmp_path_factory.mktemp("run")
+    env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), RUN_DIR=str(run_dir),
+               TRACKER_DB_PATH=str(run_dir / "tracker.db"))
+    env.pop("RASA_TOKEN", None)
+    log = open(run_dir / "servers.log", "w")
+    started = time.monotonic()
+    process = subprocess.Popen(
+        ["scripts/run.sh"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assistant = Assistant(f"http://localhost:{rasa_port}", f"http://localhost:{actions_port}")
+    deadline = started + START_TIMEOUT_S
+    first_reply_s = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"servers exited early:\n{Path(log.name).read_text()[-3000:]}")
+        try:
+            if assistant.send("hello", "startup-check"):
+                first_reply_s = time.monotonic() - started
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail(f"servers did not answer within {START_TIMEOUT_S}s:\n{Path(log.name).read_text()[-3000:]}")
+    yield {"assistant": assistant, "process": process, "log": Path(log.name), "first_reply_s": first_reply_s}
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def assistant(servers: Dict[str, Any]) -> Assistant:
+    return servers["assistant"]

@@ -1,0 +1,43 @@
+"""Endpoints and channels come from the environment; secrets are referenced, never written."""
+from __future__ import annotations
+
+import yaml
+
+from bot.deployment import credentials, endpoints
+from tests.conftest import PROJECT_ROOT
+
+
+def test_the_embedded_default_needs_no_server() -> None:
+    config = endpoints({})
+    assert config["action_endpoint"]["url"] == "http://localhost:5055/webhook"
+    assert config["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": ".data/tracker.db"}
+    assert "lock_store" not in config and "event_broker" not in config
+
+
+def test_the_committed_endpoints_file_is_the_embedded_default() -> None:
+    assert yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text()) == endpoints({})
+
+
+def test_production_uses_postgres_redis_and_rabbitmq_without_writing_secrets() -> None:
+    env = {
+        "ACTIONS_PORT": "6000", "TRACKER_DB_HOST": "db", "TRACKER_DB_PASSWORD": "s3cret",
+        "REDIS_HOST": "redis", "REDIS_PASSWORD": "r3dis", "RABBITMQ_HOST": "mq", "RABBITMQ_PASSWORD": "mq-pass",
+    }
+    config = endpoints(env)
+    text = yaml.safe_dump(config)
+    assert config["action_endpoint"]["url"] == "http://localhost:6000/webhook"
+    assert config["tracker_store"]["dialect"] == "postgresql" and config["tracker_store"]["url"] == "db"
+    assert config["lock_store"]["type"] == "redis"
+    assert config["event_broker"]["type"] == "pika"
+    for secret in ("s3cret", "r3dis", "mq-pass"):
+        assert secret not in text
+    assert "${TRACKER_DB_PASSWORD}" in text
+
+
+def test_messaging_channels_only_when_their_variables_are_set() -> None:
+    assert credentials({}) == {"rest": None}
+    config = credentials({"TELEGRAM_TOKEN": "t0ken", "TELEGRAM_BOT_NAME": "spa_bot",
+                          "TELEGRAM_WEBHOOK_URL": "https://example.org/webhooks/telegram/webhook",
+                          "TWILIO_ACCOUNT_SID": "AC1"})
+    assert set(config) == {"rest", "telegram"}
+    assert config["telegram"]["access_token"] == "${TELEGRAM_TOKEN}"
