@@ -7,7 +7,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
+from actions.handoff import ActionDefaultFallback
 from actions.tracker_state import (
+    PENDING_QUESTION,
     health_notice_needed,
     latest_intent,
     profile_from,
@@ -137,3 +139,27 @@ class ActionExplainChoice(Action):
             return []
         dispatcher.utter_message(text=replies.explanation_reply(recommendation))
         return []
+
+
+class ActionShortAnswer(Action):
+    """"yes", "no", "skip" or an unclear reply: an answer to the assistant's pending question, if any.
+
+    Without a pending question, yes and no get a short prompt and anything unclear the fallback.
+    """
+
+    def name(self) -> Text:
+        return "action_short_answer"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if tracker.get_slot(PENDING_QUESTION):
+            return ActionAdvise().run(dispatcher, tracker, domain)
+        intent = latest_intent(tracker)
+        if intent == "affirm":
+            dispatcher.utter_message(response="utter_affirm")
+            return []
+        if intent == "deny":
+            dispatcher.utter_message(response="utter_deny")
+            return []
+        return ActionDefaultFallback().run(dispatcher, tracker, domain)

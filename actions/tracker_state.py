@@ -11,7 +11,6 @@ from bot.advice.profile import Profile
 
 SCREENED = "screened"
 PENDING_QUESTION = "pending_question"
-AWAITING_ANSWER = "awaiting_answer"
 REQUEST = "request"
 ASKED = "asked_questions"
 HEALTH_NOTICE_SHOWN = "health_notice_shown"
@@ -66,7 +65,6 @@ def state_events(state: State) -> List[SlotSet]:
     return [
         SlotSet(SCREENED, state.screened),
         SlotSet(PENDING_QUESTION, state.pending),
-        SlotSet(AWAITING_ANSWER, state.pending is not None),
         SlotSet(REQUEST, state.request),
         SlotSet(ASKED, list(state.asked)),
     ]

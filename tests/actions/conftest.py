@@ -28,7 +28,7 @@ class Conversation:
     def __init__(self, matcher: VocabularyMatcher) -> None:
         self.matcher = matcher
         self.events: List[Dict[str, Any]] = [{"event": "session_started"}]
-        self.slots: Dict[str, Any] = {"asked_questions": [], "screened": False, "awaiting_answer": False}
+        self.slots: Dict[str, Any] = {"asked_questions": [], "screened": False}
 
     def tracker(self) -> Tracker:
         latest = next(e for e in reversed(self.events) if e["event"] == "user")

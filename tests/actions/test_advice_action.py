@@ -1,10 +1,11 @@
 """action_advise: screening, follow-up questions, recommendation and booking, turn by turn."""
 from __future__ import annotations
 
-from actions.advice import ActionAdvise
+from actions.advice import ActionAdvise, ActionShortAnswer
 from tests.actions.conftest import payloads, texts
 
 ADVISE = ActionAdvise()
+SHORT = ActionShortAnswer()
 
 
 def test_a_full_description_is_screened_then_recommended(conversation) -> None:
@@ -12,7 +13,7 @@ def test_a_full_description_is_screened_then_recommended(conversation) -> None:
     assert "safety check" in texts(first)
     assert "/deny" in payloads(first)
     assert "not medical advice" in texts(first)
-    reply = texts(conversation.say("deny", "none of those", ADVISE))
+    reply = texts(conversation.say("deny", "none of those", SHORT))
     assert "Here is what I would suggest" in reply
     assert "lower back" in reply and "Session length" in reply and "How often" in reply
     assert "not medical advice" not in reply
@@ -30,7 +31,7 @@ def test_an_absolute_condition_gets_no_recommendation_and_no_booking(conversatio
 
 def test_a_relative_condition_always_carries_its_modification(conversation) -> None:
     conversation.say("describe_problem", "I'm 12 weeks pregnant and my lower back kills me", ADVISE)
-    reply = texts(conversation.say("deny", "no", ADVISE))
+    reply = texts(conversation.say("deny", "no", SHORT))
     assert "certified prenatal" in reply and "Deep tissue" not in reply
     booking = texts(conversation.say("book_session", "book me in", ADVISE))
     assert "certified prenatal" in booking and "harbourlight.example/book" in booking
@@ -38,12 +39,12 @@ def test_a_relative_condition_always_carries_its_modification(conversation) -> N
 
 def test_yes_to_the_checklist_asks_which_one(conversation) -> None:
     conversation.say("describe_problem", "neck pain", ADVISE)
-    assert "Which one" in texts(conversation.say("affirm", "yes", ADVISE))
+    assert "Which one" in texts(conversation.say("affirm", "yes", SHORT))
 
 
 def test_a_vague_request_asks_one_question_at_a_time(conversation) -> None:
     conversation.say("describe_problem", "which massage should i get", ADVISE)
-    goal = conversation.say("deny", "no", ADVISE)
+    goal = conversation.say("deny", "no", SHORT)
     assert "What would you most like" in texts(goal)
     assert any('"goal": "stress_relief"' in p for p in payloads(goal))
     reply = texts(conversation.say("describe_problem", '/describe_problem{"goal": "stress_relief"}', ADVISE))
@@ -57,14 +58,14 @@ def test_a_red_flag_is_answered_first_and_only(conversation) -> None:
 
 def test_a_correction_changes_the_answer(conversation) -> None:
     conversation.say("describe_problem", "my back is sore", ADVISE)
-    conversation.say("deny", "no", ADVISE)
+    conversation.say("deny", "no", SHORT)
     reply = texts(conversation.say("describe_problem", "actually it's my neck, not my back", ADVISE))
     assert "neck" in reply and "back" not in reply.split("Session length")[1].split(".")[0]
 
 
 def recommended(conversation, description: str) -> None:
     conversation.say("describe_problem", description, ADVISE)
-    assert "what I would suggest" in texts(conversation.say("deny", "none", ADVISE))
+    assert "what I would suggest" in texts(conversation.say("deny", "none", SHORT))
 
 
 def test_why_explains_the_current_recommendation(conversation) -> None:
@@ -107,3 +108,9 @@ def test_a_condition_mentioned_later_changes_or_withdraws_the_recommendation(con
     assert "certified prenatal" in changed and "Deep tissue" not in changed
     withdrawn = texts(conversation.say("describe_problem", "I also have a rash on my back", ADVISE))
     assert "isn't safe" in withdrawn and "what I would suggest" not in withdrawn
+
+
+def test_yes_and_no_without_a_pending_question_get_a_short_prompt(conversation) -> None:
+    assert [m["response"] for m in conversation.say("affirm", "yes", SHORT)] == ["utter_affirm"]
+    assert [m["response"] for m in conversation.say("deny", "no", SHORT)] == ["utter_deny"]
+    assert "can't help with that" in texts(conversation.say("out_of_scope", "pizza?", SHORT))
