@@ -141,6 +141,17 @@ class ActionExplainChoice(Action):
         return []
 
 
+NEEDS_ENTITIES = {"body_part", "symptom", "goal", "audience", "condition", "pressure"}
+
+
+def describes_needs(tracker: Tracker) -> bool:
+    """An unclear message that still names the person's own symptoms, goals or conditions."""
+    return any(
+        e.get("entity") in NEEDS_ENTITIES and not e.get("role")
+        for e in tracker.latest_message.get("entities") or []
+    )
+
+
 class ActionShortAnswer(Action):
     """"yes", "no", "skip" or an unclear reply: an answer to the assistant's pending question, if any.
 
@@ -153,13 +164,10 @@ class ActionShortAnswer(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        if tracker.get_slot(PENDING_QUESTION):
+        if tracker.get_slot(PENDING_QUESTION) or describes_needs(tracker):
             return ActionAdvise().run(dispatcher, tracker, domain)
         intent = latest_intent(tracker)
-        if intent == "affirm":
-            dispatcher.utter_message(response="utter_affirm")
-            return []
-        if intent == "deny":
-            dispatcher.utter_message(response="utter_deny")
+        if intent in replies.SHORT_REPLIES:
+            dispatcher.utter_message(text=replies.SHORT_REPLIES[intent])
             return []
         return ActionDefaultFallback().run(dispatcher, tracker, domain)

@@ -12,6 +12,11 @@ HEALTH_NOTICE = (
     "If you are unsure about a health condition, please check with your doctor."
 )
 
+SHORT_REPLIES = {
+    "affirm": "Great. What would you like to know?",
+    "deny": "No problem. Is there anything else I can help with?",
+}
+
 
 def button(title: str, payload: str) -> Dict[str, str]:
     return {"title": title, "payload": payload}

@@ -111,6 +111,11 @@ def test_a_condition_mentioned_later_changes_or_withdraws_the_recommendation(con
 
 
 def test_yes_and_no_without_a_pending_question_get_a_short_prompt(conversation) -> None:
-    assert [m["response"] for m in conversation.say("affirm", "yes", SHORT)] == ["utter_affirm"]
-    assert [m["response"] for m in conversation.say("deny", "no", SHORT)] == ["utter_deny"]
+    assert "What would you like to know" in texts(conversation.say("affirm", "yes", SHORT))
+    assert "anything else" in texts(conversation.say("deny", "no", SHORT))
     assert "can't help with that" in texts(conversation.say("out_of_scope", "pizza?", SHORT))
+
+
+def test_an_unclear_message_that_describes_needs_gets_advice(conversation) -> None:
+    reply = texts(conversation.say("nlu_fallback", "hmm sore neck, what then", SHORT))
+    assert "safety check" in reply
