@@ -20,9 +20,9 @@ DEFAULT_TRACKER_DB = ".data/tracker.db"
 
 CHANNELS = {
     # channel: (connector module path, {credential key: environment variable}, secret keys)
-    "telegram": ("telegram", {"access_token": "TELEGRAM_TOKEN", "verify": "TELEGRAM_BOT_NAME",
+    "telegram": ("bot.channels.messaging.TelegramWebhookInput", {"access_token": "TELEGRAM_TOKEN", "verify": "TELEGRAM_BOT_NAME",
                               "webhook_url": "TELEGRAM_WEBHOOK_URL"}, {"access_token"}),
-    "twilio": ("twilio", {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN",
+    "twilio": ("bot.channels.messaging.NumberedTwilioInput", {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN",
                           "twilio_number": "TWILIO_NUMBER"}, {"auth_token"}),
     "slack": ("slack", {"slack_token": "SLACK_TOKEN", "slack_channel": "SLACK_CHANNEL",
                         "slack_signing_secret": "SLACK_SIGNING_SECRET"}, {"slack_token", "slack_signing_secret"}),
@@ -70,8 +70,10 @@ def endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
 
 
 def credentials(env: Mapping[str, str]) -> Dict[str, Any]:
-    """REST is always on; each messaging app only when all of its required variables are set."""
-    config: Dict[str, Any] = {"rest": None}
+    """REST, the website widget and the kiosk are always on; each messaging app only when all of
+    its required variables are set."""
+    config: Dict[str, Any] = {"rest": None, "bot.channels.web.WebChatInput": None,
+                              "bot.channels.web.KioskInput": None}
     for channel, (key, variables, secrets) in CHANNELS.items():
         required = [v for k, v in variables.items() if k not in OPTIONAL_CHANNEL_VARIABLES]
         if not all(env.get(v) for v in required):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Dict, Iterator
 
 import pytest
 
@@ -38,3 +38,16 @@ def catalogue(kb_database: str) -> Catalogue:
 @pytest.fixture(scope="session")
 def matcher(knowledge_base: KnowledgeBase) -> VocabularyMatcher:
     return VocabularyMatcher(knowledge_base.synonyms())
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+    """The assistant as `make run` starts it, shared by the end-to-end and browser tests."""
+    from tests.servers import start_servers
+
+    yield from start_servers(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def assistant(servers: Dict[str, Any]) -> Any:
+    return servers["assistant"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import buttons, reply_text
+from tests.servers import buttons, reply_text
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import requests
 import yaml
 
 from tests.conftest import KB_DIR
-from tests.e2e.conftest import buttons, reply_text
+from tests.servers import buttons, reply_text
 
 pytestmark = pytest.mark.e2e
 

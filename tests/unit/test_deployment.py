@@ -35,9 +35,11 @@ def test_production_uses_postgres_redis_and_rabbitmq_without_writing_secrets() -
 
 
 def test_messaging_channels_only_when_their_variables_are_set() -> None:
-    assert credentials({}) == {"rest": None}
+    assert credentials({}) == {"rest": None, "bot.channels.web.WebChatInput": None,
+                               "bot.channels.web.KioskInput": None}
     config = credentials({"TELEGRAM_TOKEN": "t0ken", "TELEGRAM_BOT_NAME": "spa_bot",
                           "TELEGRAM_WEBHOOK_URL": "https://example.org/webhooks/telegram/webhook",
                           "TWILIO_ACCOUNT_SID": "AC1"})
-    assert set(config) == {"rest", "telegram"}
-    assert config["telegram"]["access_token"] == "${TELEGRAM_TOKEN}"
+    telegram = "bot.channels.messaging.TelegramWebhookInput"
+    assert set(config) == {"rest", "bot.channels.web.WebChatInput", "bot.channels.web.KioskInput", telegram}
+    assert config[telegram]["access_token"] == "${TELEGRAM_TOKEN}"

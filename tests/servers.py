@@ -1,4 +1,4 @@
-"""Start the real action server and Rasa server (scripts/run.sh) on free ports for the e2e tests."""
+"""The real action server and Rasa server (scripts/run.sh) on free ports, for the e2e and browser tests."""
 from __future__ import annotations
 
 import os
@@ -62,8 +62,7 @@ def buttons(messages: List[Dict[str, Any]]) -> List[Dict[str, str]]:
     return [b for m in messages for b in m.get("buttons") or []]
 
 
-@pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+def start_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     rasa_port, actions_port = free_port(), free_port()
     run_dir = tmp_path_factory.mktemp("run")
     env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), RUN_DIR=str(run_dir),
@@ -101,6 +100,3 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]
     log.close()
 
 
-@pytest.fixture(scope="session")
-def assistant(servers: Dict[str, Any]) -> Assistant:
-    return servers["assistant"]

@@ -1,0 +1,1 @@
+"""Custom Rasa input channels: the website widget and the reception kiosk."""

@@ -1,0 +1,111 @@
+/* Shared by the website widget and the reception kiosk: talking to the assistant and rendering
+ * its replies. Everything is built with DOM nodes and textContent, never innerHTML, so nothing a
+ * user or the assistant sends is ever interpreted as HTML. */
+(function () {
+  "use strict";
+
+  function newSenderId() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    return "s-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function safeLink(url) {
+    try {
+      var parsed = new URL(url);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /* Light markdown from the assistant's own answers: **bold**, links, "- " and "1. " lists. */
+  function appendInline(parent, text) {
+    var pattern = /(\*\*[^*]+\*\*|https?:\/\/[^\s<>"')]+)/g;
+    var last = 0;
+    var match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var token = match[0];
+      if (token.indexOf("**") === 0) {
+        var strong = document.createElement("strong");
+        strong.textContent = token.slice(2, -2);
+        parent.appendChild(strong);
+      } else {
+        var href = safeLink(token.replace(/[.,;:!?]+$/, ""));
+        if (href) {
+          var link = document.createElement("a");
+          link.href = href;
+          link.textContent = token;
+          link.target = "_blank";
+          link.rel = "noopener noreferrer";
+          parent.appendChild(link);
+        } else {
+          parent.appendChild(document.createTextNode(token));
+        }
+      }
+      last = match.index + token.length;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function renderRich(text) {
+    var fragment = document.createDocumentFragment();
+    var list = null;
+    var listType = null;
+    String(text || "").split("\n").forEach(function (line) {
+      var bullet = /^\s*[-*]\s+(.*)$/.exec(line);
+      var numbered = /^\s*\d+[.)]\s+(.*)$/.exec(line);
+      var item = bullet || numbered;
+      if (item) {
+        var type = bullet ? "ul" : "ol";
+        if (!list || listType !== type) {
+          list = document.createElement(type);
+          listType = type;
+          fragment.appendChild(list);
+        }
+        var li = document.createElement("li");
+        appendInline(li, item[1]);
+        list.appendChild(li);
+        return;
+      }
+      list = null;
+      if (!line.trim()) return;
+      var paragraph = document.createElement("p");
+      appendInline(paragraph, line);
+      fragment.appendChild(paragraph);
+    });
+    return fragment;
+  }
+
+  function renderPlain(text) {
+    var paragraph = document.createElement("p");
+    paragraph.textContent = String(text || "");
+    return paragraph;
+  }
+
+  /* POST a message; resolves to the assistant's replies, rejects when the server can't be reached. */
+  function send(endpoint, sender, message, timeoutMs) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, timeoutMs || 20000) : null;
+    return fetch(endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: sender, message: message }),
+      signal: controller ? controller.signal : undefined,
+    }).then(function (response) {
+      if (timer) clearTimeout(timer);
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }, function (error) {
+      if (timer) clearTimeout(timer);
+      throw error;
+    });
+  }
+
+  window.MassageChatCore = {
+    newSenderId: newSenderId,
+    renderRich: renderRich,
+    renderPlain: renderPlain,
+    send: send,
+  };
+})();

@@ -1,0 +1,80 @@
+"""The reception kiosk in a real browser: touch-only flow, touch targets, idle warning and reset."""
+from __future__ import annotations
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+def kiosk(browser, servers, query: str = ""):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{servers['assistant'].rasa_url}/webhooks/kiosk/screen{query}")
+    return context, page
+
+
+def test_touch_only_from_start_screen_to_a_recommendation(browser, servers, screenshot_dir) -> None:
+    context, page = kiosk(browser, servers)
+    page.screenshot(path=str(screenshot_dir / "kiosk-start.png"))
+    page.get_by_role("button", name="Which massage suits me?").tap()
+    page.get_by_role("button", name="None of these").tap()
+    page.get_by_role("button", name="Relax and de-stress").tap()
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("Here is what I would suggest")
+    expect(log).to_contain_text("Swedish massage")
+    page.screenshot(path=str(screenshot_dir / "kiosk-recommendation.png"))
+    sender = page.evaluate("document.body.dataset.conversation")
+    tracker = requests.get(f"{servers['assistant'].rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+    channels = {e.get("input_channel") for e in tracker["events"] if e["event"] == "user"}
+    assert channels == {"kiosk"}
+    assert not any("email" in (e.get("text") or "").lower() and "?" in (e.get("text") or "")
+                   for e in tracker["events"] if e["event"] == "bot")
+    context.close()
+
+
+def test_every_touch_target_is_at_least_44_px(browser, servers) -> None:
+    context, page = kiosk(browser, servers)
+    page.get_by_role("button", name="When is massage not safe?").tap()
+    expect(page.get_by_role("log")).to_contain_text("Skip massage completely")
+    page.get_by_role("button", name="Which massage suits me?").count()
+    for locator in page.locator("button:visible, input:visible").all():
+        box = locator.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, locator.inner_text()
+    context.close()
+
+
+def test_typing_works_too(browser, servers) -> None:
+    context, page = kiosk(browser, servers)
+    page.get_by_label("Type a question").fill("is massage covered by insurance")
+    page.get_by_role("button", name="Send").tap()
+    expect(page.get_by_role("log")).to_contain_text("HSA")
+    context.close()
+
+
+def test_idle_warning_counts_down_and_resets_everything(browser, servers) -> None:
+    context, page = kiosk(browser, servers, "?idle=2&warn=3")
+    page.get_by_role("button", name="How often should I come?").tap()
+    expect(page.get_by_role("log")).to_contain_text("once or twice a month")
+    first = page.evaluate("document.body.dataset.conversation")
+    warning = page.get_by_role("alertdialog")
+    expect(warning).to_be_visible(timeout=5000)
+    expect(warning).to_contain_text("cleared in")
+    expect(warning).to_be_hidden(timeout=6000)
+    expect(page.get_by_role("heading", name="Tap a topic to begin")).to_be_visible()
+    expect(page.get_by_role("log")).to_be_hidden()
+    assert page.locator("#k-log").inner_text() == ""
+    assert page.evaluate("document.body.dataset.conversation") != first
+    assert page.evaluate("sessionStorage.length + localStorage.length") == 0
+    context.close()
+
+
+def test_idle_warning_can_be_dismissed(browser, servers) -> None:
+    context, page = kiosk(browser, servers, "?idle=2&warn=10")
+    page.get_by_role("button", name="Benefits").tap()
+    expect(page.get_by_role("log")).to_contain_text("cortisol")
+    page.get_by_role("button", name="I'm still here").tap(timeout=6000)
+    expect(page.get_by_role("alertdialog")).to_be_hidden()
+    expect(page.get_by_role("log")).to_contain_text("cortisol")
+    context.close()
