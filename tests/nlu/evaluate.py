@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
@@ -89,8 +91,11 @@ def load_examples(path: Path = TEST_SET) -> List[Tuple[str, str, List[Dict]]]:
 
 
 async def _parse_all(model: Path, texts: List[str]) -> List[Dict]:
+    import structlog
     from rasa.core.agent import Agent
 
+    # Rasa logs each parsed message at debug level; the test messages need not be echoed.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     agent = Agent.load(str(model))
     return [await agent.parse_message(text) for text in texts]
 
@@ -98,7 +103,10 @@ async def _parse_all(model: Path, texts: List[str]) -> List[Dict]:
 def evaluate(model: Path, test_set: Path = TEST_SET) -> NluScores:
     """Parse every held-out example with the trained model and score it."""
     examples = load_examples(test_set)
-    parses = asyncio.run(_parse_all(model, [text for text, _, _ in examples]))
+    texts = [text for text, _, _ in examples]
+    # Its own thread, so it also works where another event loop is running (e.g. under Playwright).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parses = pool.submit(asyncio.run, _parse_all(model, texts)).result()
     return score(examples, parses)
 
 
