@@ -23,10 +23,14 @@ def database_url() -> str:
     return f"sqlite:///{DEFAULT_DATABASE_PATH}"
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
     """One engine per URL, shared by the whole process, so connections are pooled."""
-    return create_engine(url or database_url(), future=True, pool_pre_ping=True)
+    return _engine_for(url or database_url())
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return create_engine(url, future=True, pool_pre_ping=True)
 
 
 def get_session(url: str | None = None) -> Session:

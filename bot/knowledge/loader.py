@@ -7,6 +7,8 @@ bad edit leaves the previous knowledge base in place.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +79,7 @@ SECTIONS: Dict[str, Section] = {
 }
 SINGLETONS = {"spa": ("name", "phone", "email"), "emergency": ("message",)}
 SEVERITIES = {"absolute", "relative"}
+VERSION_SECTION, VERSION_KEY = "knowledge_base", "version"
 
 
 class KnowledgeBaseError(ValueError):
@@ -95,6 +98,11 @@ class KnowledgeBase:
     entries: Dict[str, List[Dict[str, Any]]]
     settings: Dict[str, Dict[str, str]]
     sources: Dict[Tuple[str, str], Path]
+
+    def version(self) -> str:
+        """A fingerprint of the content, so readers can tell when the database was reloaded."""
+        content = json.dumps([self.entries, self.settings], sort_keys=True, default=str)
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
     def synonyms(self) -> Iterable[Tuple[str, str, str]]:
         """(entity, canonical id, term) for every vocabulary term, canonical names included."""
@@ -229,6 +237,7 @@ def write_knowledge_base(kb: KnowledgeBase, session: Session) -> None:
     for section, values in kb.settings.items():
         for key, value in values.items():
             session.add(models.Setting(section=section, key=key, value=value))
+    session.add(models.Setting(section=VERSION_SECTION, key=VERSION_KEY, value=kb.version()))
 
 
 def load(kb_dir: Path = KB_DIR, url: Optional[str] = None) -> KnowledgeBase:

@@ -15,7 +15,8 @@ from bot.advice.catalogue import (
     TechniqueInfo,
 )
 from bot.knowledge import models
-from bot.knowledge.db import get_session
+from bot.knowledge.db import database_url, get_session
+from bot.knowledge.loader import VERSION_KEY, VERSION_SECTION
 
 T = TypeVar("T")
 
@@ -121,8 +122,27 @@ def synonyms() -> List[models.Synonym]:
     return _all(models.Synonym)
 
 
+_cached_catalogue: Dict[str, Catalogue] = {}
+
+
+def kb_version() -> str:
+    """The loaded knowledge base's fingerprint: one cheap query."""
+    with get_session() as session:
+        row = session.get(models.Setting, (VERSION_SECTION, VERSION_KEY))
+        return row.value if row else ""
+
+
 def catalogue() -> Catalogue:
-    """Everything the advice logic needs, read in one session."""
+    """Everything the advice logic needs; rebuilt only when the knowledge base was reloaded."""
+    version = kb_version()
+    key = f"{database_url()}|{version}"
+    if key not in _cached_catalogue:
+        _cached_catalogue.clear()
+        _cached_catalogue[key] = _read_catalogue()
+    return _cached_catalogue[key]
+
+
+def _read_catalogue() -> Catalogue:
     with get_session() as session:
         rows = {
             model: list(session.execute(select(model)).scalars())

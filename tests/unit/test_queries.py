@@ -55,3 +55,21 @@ def test_catalogue_links_everything_it_references(kb_database: str) -> None:
         assert set(symptom.techniques) <= technique_ids
     assert [s.minutes for s in catalogue.session_lengths] == [30, 45, 60]
     assert sum(f.default for f in catalogue.frequencies) == 1
+
+
+def test_the_catalogue_follows_a_reload(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from bot.knowledge.loader import load
+
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    load(KB_DIR, url)
+    assert queries.catalogue() is queries.catalogue()
+    assert queries.catalogue().audiences["senior"].max_pressure == 2
+    edited = tmp_path / "kb"
+    shutil.copytree(KB_DIR, edited)
+    audiences = edited / "audiences.yml"
+    audiences.write_text(audiences.read_text().replace("    max_pressure: 2\n", "    max_pressure: 1\n", 1))
+    load(edited, url)
+    assert queries.catalogue().audiences["chronic_pain"].max_pressure == 1
