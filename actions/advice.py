@@ -110,12 +110,20 @@ def _booking_reply(relative: Any, catalogue: Any) -> str:
     return "\n".join(lines)
 
 
-def current_recommendation(tracker: Tracker, catalogue: Catalogue) -> Optional[Recommendation]:
-    """The recommendation the conversation so far supports, if it is screened, safe and specific."""
+def current_recommendation(
+    tracker: Tracker, catalogue: Catalogue, allow_unsafe: bool = False
+) -> Optional[Recommendation | bool]:
+    """The recommendation the conversation so far supports, if it is screened, safe and specific.
+
+    With allow_unsafe, answers only whether the conversation is at the recommendation stage
+    (screened, with needs), even if what was just said makes massage unsafe.
+    """
     profile = profile_from(tracker)
-    screening = screen(profile, catalogue.severities)
-    if not (state_from(tracker).screened and profile.has_needs and screening.allows_massage):
+    if not (state_from(tracker).screened and profile.has_needs):
         return None
+    screening = screen(profile, catalogue.severities)
+    if not screening.allows_massage:
+        return True if allow_unsafe else None
     return recommend(profile, catalogue, screening)
 
 

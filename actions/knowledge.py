@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.advice import current_recommendation
+from actions.advice import ActionAdvise, current_recommendation
 from actions.tracker_state import health_notice_needed, latest_entities, latest_intent
 from bot.knowledge import queries
 
@@ -25,6 +25,9 @@ class ActionAnswerTopic(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker)
+        if intent in HEALTH_TOPICS and latest_entities(tracker, "condition") and \
+                current_recommendation(tracker, queries.catalogue(), allow_unsafe=True):
+            return ActionAdvise().run(dispatcher, tracker, domain)
         text = self._specific_answer(intent, tracker)
         topic = queries.topic_for_intent(intent)
         if text is None and topic is not None:

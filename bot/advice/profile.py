@@ -34,6 +34,7 @@ class Profile:
     denied_conditions: List[str] = field(default_factory=list)
     red_flags: List[str] = field(default_factory=list)
     pressure: Optional[str] = None
+    minutes_available: Optional[int] = None
     about_someone_else: bool = False
 
     @classmethod
@@ -59,6 +60,8 @@ class Profile:
                 _toggle(self.red_flags, value, not negated)
             elif kind == "pressure" and not negated:
                 self.pressure = value
+            elif kind == "time_available" and not negated and value.isdigit():
+                self.minutes_available = int(value)
             elif kind in LIST_ENTITIES:
                 _toggle(getattr(self, f"{kind}s"), value, not negated)
 

@@ -178,7 +178,22 @@ def _reason(technique: TechniqueInfo, reasons: Sequence[str]) -> str:
 
 
 def session_length(profile: Profile, catalogue: Catalogue, avoided: Sequence[str]) -> Tuple[int, str]:
-    """30 minutes for one area, 45 for two or three, 60 for the full body (or when unsure)."""
+    """30 minutes for one area, 45 for two or three, 60 for the full body, within the time they have."""
+    minutes, reason = _length_for_areas(profile, catalogue, avoided)
+    available = profile.minutes_available
+    if available is None or available >= minutes:
+        return minutes, reason
+    fitting = [length for length in catalogue.session_lengths if length.minutes <= available]
+    if not fitting:
+        shortest = catalogue.session_lengths[0]
+        return shortest.minutes, (f"{shortest.minutes} minutes is the shortest session, enough for "
+                                  f"{shortest.areas}; ask the spa if less time is possible")
+    best = fitting[-1]
+    return best.minutes, (f"{best.minutes} minutes fits the time you have; that is enough for {best.areas}, "
+                          f"so the therapist will focus on what bothers you most")
+
+
+def _length_for_areas(profile: Profile, catalogue: Catalogue, avoided: Sequence[str]) -> Tuple[int, str]:
     lengths = catalogue.session_lengths
     areas = [p for p in profile.body_parts if p not in avoided and p not in catalogue.full_body_parts]
     if _is_full_body(profile, catalogue) or not areas:

@@ -59,6 +59,10 @@ RELATIVE_DAYS = {("yesterday",): 1, ("last", "week"): 7, ("last", "month"): 30, 
                  ("as", "a", "kid"): 5000, ("as", "a", "child"): 5000, ("long", "time", "ago"): 1000}
 TRIMESTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 MAX_TEXT_CHARS = 5000
+TIME_AVAILABLE = "time_available"
+MINUTE_WORDS = {"min", "mins", "minute", "minutes"}
+HOUR_PHRASES = {("half", "an", "hour"): 30, ("half", "hour"): 30, ("an", "hour"): 60, ("one", "hour"): 60,
+                ("1", "hour"): 60, ("hour", "and", "a", "half"): 90}
 FUZZY_MIN_LENGTH = 7
 MAX_CACHED_CORRECTIONS = 50_000
 
@@ -149,7 +153,7 @@ class VocabularyMatcher:
         spans = [Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)]
         spans = sorted(filter_spans(spans), key=lambda span: span.start)
         times = _time_expressions(doc)
-        mentions: List[Mention] = []
+        mentions: List[Mention] = _time_available(doc)
         for span in spans:
             entity, value = self.labels[self.nlp.vocab.strings[span.label]]
             role = None
@@ -161,7 +165,7 @@ class VocabularyMatcher:
             if entity == "condition":
                 mention = _with_time(doc, span, mention, times)
             mentions.append(mention)
-        return mentions
+        return sorted(mentions, key=lambda m: m.start)
 
 
 def _clause_start(doc: Doc, index: int) -> int:
@@ -272,3 +276,19 @@ def _with_time(doc: Doc, span: Span, mention: Mention, times: Sequence[_TimeExpr
         return mention
     return Mention(**{**mention.__dict__, **changes})
 
+
+
+def _time_available(doc: Doc) -> List[Mention]:
+    """"I only have 30 minutes", "half an hour", "an hour": how long the person can stay."""
+    found: List[Mention] = []
+    norms = [t.norm_ for t in doc]
+    for i, norm in enumerate(norms):
+        if norm in MINUTE_WORDS and i > 0 and norms[i - 1].isdigit() and 10 <= int(norms[i - 1]) <= 180:
+            found.append(Mention(TIME_AVAILABLE, norms[i - 1], doc[i - 1].idx, doc[i].idx + len(doc[i]),
+                                 doc[i - 1:i + 1].text))
+            continue
+        for phrase, minutes in HOUR_PHRASES.items():
+            if tuple(norms[i:i + len(phrase)]) == phrase and (i == 0 or norms[i - 1] != "half"):
+                span = doc[i:i + len(phrase)]
+                found.append(Mention(TIME_AVAILABLE, str(minutes), span.start_char, span.end_char, span.text))
+    return found

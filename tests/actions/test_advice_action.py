@@ -119,3 +119,13 @@ def test_yes_and_no_without_a_pending_question_get_a_short_prompt(conversation) 
 def test_an_unclear_message_that_describes_needs_gets_advice(conversation) -> None:
     reply = texts(conversation.say("nlu_fallback", "hmm sore neck, what then", SHORT))
     assert "safety check" in reply
+
+
+def test_a_condition_asked_about_after_a_recommendation_updates_it(conversation) -> None:
+    from actions.knowledge import ActionAnswerTopic
+
+    recommended(conversation, "my back is stiff")
+    reply = texts(conversation.say("ask_pregnancy", "oh and I'm pregnant, is that ok?", ActionAnswerTopic()))
+    assert "what I would suggest" in reply and "certified prenatal" in reply
+    stop = texts(conversation.say("ask_contraindications", "I also have a fever, is that a problem", ActionAnswerTopic()))
+    assert "isn't safe" in stop

@@ -97,3 +97,50 @@ def test_a_condition_chosen_by_button_stops_the_recommendation(assistant) -> Non
     chat.say("I want to relax")
     messages = chat.say('/describe_problem{"condition": "blood_clot"}')
     assert "isn't safe" in reply_text(messages) and not recommends(messages)
+
+
+def test_a_vague_request_gets_one_follow_up_question_at_a_time(assistant) -> None:
+    chat = assistant.conversation()
+    assert "safety check" in reply_text(chat.say("which massage suits me?"))
+    goal = chat.say("none of those")
+    assert "What would you most like" in reply_text(goal)
+    assert any(b["title"] == "Not sure" for b in buttons(goal))
+    reply = reply_text(chat.say('/describe_problem{"goal": "better_sleep"}'))
+    assert "what I would suggest" in reply and "Swedish massage" in reply
+
+
+def test_a_correction_changes_the_recommendation(assistant) -> None:
+    chat = assistant.conversation()
+    chat.say("my back is sore")
+    assert "(back)" in reply_text(chat.say("no"))
+    corrected = reply_text(chat.say("actually it's my neck, not my back"))
+    assert "(neck)" in corrected and "(back)" not in corrected
+
+
+def test_why_and_follow_up_questions_use_the_conversation(assistant) -> None:
+    chat = assistant.conversation()
+    chat.say("I'm a runner and my calves are tight")
+    assert "Sports massage" in reply_text(chat.say("none"))
+    why = reply_text(chat.say("why that one?"))
+    assert "why I suggested" in why and "athletes" in why
+    often = reply_text(chat.say("and how often should I go?"))
+    assert often.startswith("For you, I'd suggest")
+    gentler = reply_text(chat.say("something gentler please"))
+    assert "Deep tissue" not in gentler and "what I would suggest" in gentler
+
+
+def test_a_condition_mentioned_mid_conversation_changes_then_withdraws_the_advice(assistant) -> None:
+    chat = assistant.conversation()
+    chat.say("my shoulders are tense")
+    assert "what I would suggest" in reply_text(chat.say("no"))
+    changed = reply_text(chat.say("oh and I'm pregnant"))
+    assert "certified prenatal" in changed and "Deep tissue" not in changed
+    withdrawn = chat.say("I also have a fever")
+    assert "isn't safe" in reply_text(withdrawn) and not offers_booking(withdrawn)
+    assert "isn't safe" in reply_text(chat.say("can I book for tomorrow?"))
+
+
+def test_time_available_shortens_the_session(assistant) -> None:
+    chat = assistant.conversation()
+    chat.say("my neck, shoulders and lower back are tight but I only have 30 minutes")
+    assert "30 minutes fits the time you have" in reply_text(chat.say("none of these"))

@@ -123,3 +123,13 @@ def test_huge_and_odd_input_does_not_break_it(matcher: VocabularyMatcher) -> Non
     assert matcher.find("") == []
     assert matcher.find("\x00\x01<img src=x onerror=alert(1)>") == []
     assert len(matcher.find("back pain " * 5000)) > 0
+
+
+def test_time_available(matcher: VocabularyMatcher) -> None:
+    def minutes(text):
+        return [m.value for m in matcher.find(text) if m.entity == "time_available"]
+
+    assert minutes("I only have 30 minutes") == ["30"]
+    assert minutes("got half an hour at lunch") == ["30"]
+    assert minutes("I can stay for an hour") == ["60"]
+    assert minutes("had surgery 30 years ago") == []

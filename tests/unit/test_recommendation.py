@@ -66,6 +66,10 @@ CASES: List[Case] = [
     Case("RA flare in my knees", excludes=["deep_tissue"], modification="never during"),
     Case("low blood pressure, want to relax", first="swedish", modification="slowly"),
     Case("I get dizzy when I stand and my neck is stiff", modification="caution"),
+    # time available
+    Case("neck, shoulders and lower back are tight but I only have 30 minutes", minutes=30),
+    Case("I want to relax, I have about 45 min", minutes=45, first="swedish"),
+    Case("stiff neck, I've got an hour", minutes=30),
     # mixed
     Case("runner with varicose veins and tight calves", modification="veins"),
     Case("desk job, stiff neck, and I'm 8 weeks pregnant", excludes=["deep_tissue", "trigger_point"], modification="prenatal"),
