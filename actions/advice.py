@@ -1,7 +1,7 @@
 """Advice for the person: safety screening, follow-up questions, recommendation or booking."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -100,7 +100,7 @@ class ActionAdvise(Action):
         return events
 
 
-def _booking_reply(relative: Any, catalogue: Any) -> str:
+def _booking_reply(relative: Sequence[str], catalogue: Catalogue) -> str:
     spa = queries.settings("spa")
     lines = [f"Lovely! You can book online at {spa['booking_url']}" if spa.get("booking_url") else "Lovely!"]
     lines.append(replies.contact_line(spa))

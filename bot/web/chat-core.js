@@ -83,6 +83,24 @@
     return paragraph;
   }
 
+  /* Buttons from the assistant as quick replies; picking one disables the set. */
+  function quickReplies(buttons, className, onPick, used) {
+    var container = document.createElement("div");
+    container.className = className;
+    buttons.forEach(function (option) {
+      var element = document.createElement("button");
+      element.type = "button";
+      element.textContent = option.title;
+      element.disabled = !!used;
+      element.addEventListener("click", function () {
+        Array.prototype.forEach.call(container.querySelectorAll("button"), function (b) { b.disabled = true; });
+        onPick(option);
+      });
+      container.appendChild(element);
+    });
+    return container;
+  }
+
   /* POST a message; resolves to the assistant's replies, rejects when the server can't be reached. */
   function send(endpoint, sender, message, timeoutMs) {
     var controller = window.AbortController ? new AbortController() : null;
@@ -106,6 +124,7 @@
     newSenderId: newSenderId,
     renderRich: renderRich,
     renderPlain: renderPlain,
+    quickReplies: quickReplies,
     send: send,
   };
 })();

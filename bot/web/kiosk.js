@@ -56,15 +56,7 @@
     element.appendChild(from === "user" ? core.renderPlain(text) : core.renderRich(text));
     log.appendChild(element);
     if (buttons && buttons.length) {
-      var replies = document.createElement("div");
-      replies.className = "k-replies";
-      buttons.forEach(function (option) {
-        replies.appendChild(button(option.title, function () {
-          Array.prototype.forEach.call(replies.querySelectorAll("button"), function (b) { b.disabled = true; });
-          say(option.title, option.payload);
-        }));
-      });
-      log.appendChild(replies);
+      log.appendChild(core.quickReplies(buttons, "k-replies", function (option) { say(option.title, option.payload); }));
     }
     element.scrollIntoView({ block: "end" });
   }

@@ -165,19 +165,11 @@
                                                    : window.MassageChatCore.renderRich(message.text));
       log.appendChild(element);
       if (message.buttons && message.buttons.length) {
-        var replies = document.createElement("div");
-        replies.className = "mc-replies";
-        message.buttons.forEach(function (option) {
-          var quick = button("", option.title, function () {
-            Array.prototype.forEach.call(replies.querySelectorAll("button"), function (b) { b.disabled = true; });
-            message.used = true;
-            save();
-            say(option.title, option.payload);
-          });
-          quick.disabled = !!message.used;
-          replies.appendChild(quick);
-        });
-        log.appendChild(replies);
+        log.appendChild(window.MassageChatCore.quickReplies(message.buttons, "mc-replies", function (option) {
+          message.used = true;
+          save();
+          say(option.title, option.payload);
+        }, message.used));
       }
       if (!skipSave) {
         state.messages.push(message);
