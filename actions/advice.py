@@ -110,21 +110,18 @@ def _booking_reply(relative: Sequence[str], catalogue: Catalogue) -> str:
     return "\n".join(lines)
 
 
-def current_recommendation(
-    tracker: Tracker, catalogue: Catalogue, allow_unsafe: bool = False
-) -> Optional[Recommendation | bool]:
-    """The recommendation the conversation so far supports, if it is screened, safe and specific.
+def at_recommendation_stage(tracker: Tracker) -> bool:
+    """Screened and with needs to advise on, whether or not massage is still safe."""
+    return bool(state_from(tracker).screened and profile_from(tracker).has_needs)
 
-    With allow_unsafe, answers only whether the conversation is at the recommendation stage
-    (screened, with needs), even if what was just said makes massage unsafe.
-    """
-    profile = profile_from(tracker)
-    if not (state_from(tracker).screened and profile.has_needs):
+
+def current_recommendation(tracker: Tracker, catalogue: Catalogue) -> Optional[Recommendation]:
+    """The recommendation the conversation so far supports, if it is screened, safe and specific."""
+    if not at_recommendation_stage(tracker):
         return None
+    profile = profile_from(tracker)
     screening = screen(profile, catalogue.severities)
-    if not screening.allows_massage:
-        return True if allow_unsafe else None
-    return recommend(profile, catalogue, screening)
+    return recommend(profile, catalogue, screening) if screening.allows_massage else None
 
 
 class ActionExplainChoice(Action):

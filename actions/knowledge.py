@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.advice import ActionAdvise, current_recommendation
+from actions.advice import ActionAdvise, at_recommendation_stage, current_recommendation
 from actions.tracker_state import health_notice_needed, latest_entities, latest_intent
 from bot.knowledge import queries
 
@@ -25,8 +25,7 @@ class ActionAnswerTopic(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker)
-        if intent in HEALTH_TOPICS and latest_entities(tracker, "condition") and \
-                current_recommendation(tracker, queries.catalogue(), allow_unsafe=True):
+        if intent in HEALTH_TOPICS and latest_entities(tracker, "condition") and at_recommendation_stage(tracker):
             return ActionAdvise().run(dispatcher, tracker, domain)
         text = self._specific_answer(intent, tracker)
         topic = queries.topic_for_intent(intent)
@@ -62,7 +61,7 @@ class ActionAnswerTopic(Action):
         if intent == "ask_session_length":
             return replies.personal_length(recommendation)
         technique = queries.technique(recommendation.techniques[0].id)
-        return replies.personal_pressure(recommendation, technique) if technique else None
+        return replies.personal_pressure(technique) if technique else None
 
     @staticmethod
     def _specific_answer(intent: str, tracker: Tracker) -> str | None:

@@ -118,5 +118,5 @@ def personal_length(recommendation: Recommendation) -> str:
     return f"For you: {recommendation.length_reason}."
 
 
-def personal_pressure(recommendation: Recommendation, technique: models.Technique) -> str:
+def personal_pressure(technique: models.Technique) -> str:
     return f"The {technique.name.lower()} I suggested: {technique.pressure}"

@@ -35,7 +35,6 @@ class Profile:
     red_flags: List[str] = field(default_factory=list)
     pressure: Optional[str] = None
     minutes_available: Optional[int] = None
-    about_someone_else: bool = False
 
     @classmethod
     def from_turns(cls, turns: Iterable[Sequence[Mapping[str, Any]]]) -> "Profile":
@@ -51,7 +50,6 @@ class Profile:
             if not kind or not isinstance(value, str):
                 continue
             if role == OTHER_PERSON:
-                self.about_someone_else = True
                 continue
             negated = role == NEGATED
             if kind == "condition":

@@ -6,7 +6,7 @@ names), so a spa that edits data/kb changes the explanations too. Same profile i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from bot.advice.catalogue import Catalogue, FrequencyInfo, TechniqueInfo
 from bot.advice.profile import Profile

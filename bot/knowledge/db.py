@@ -16,11 +16,7 @@ KB_DIR = PROJECT_ROOT / "data" / "kb"
 
 def database_url() -> str:
     """The knowledge base lives in SQLite next to the project unless DATABASE_URL says otherwise."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    DEFAULT_DATABASE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DEFAULT_DATABASE_PATH}"
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_PATH}"
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -30,6 +26,8 @@ def get_engine(url: str | None = None) -> Engine:
 
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
+    if url == f"sqlite:///{DEFAULT_DATABASE_PATH}":
+        DEFAULT_DATABASE_PATH.parent.mkdir(parents=True, exist_ok=True)
     return create_engine(url, future=True, pool_pre_ping=True)
 
 

@@ -42,10 +42,6 @@ def topic_for_intent(intent: str) -> Optional[models.Topic]:
         ).scalar_one_or_none()
 
 
-def topic(topic_id: str) -> Optional[models.Topic]:
-    return _get(models.Topic, topic_id)
-
-
 def technique(technique_id: str) -> Optional[models.Technique]:
     return _get(models.Technique, technique_id)
 
@@ -58,20 +54,8 @@ def goal(goal_id: str) -> Optional[models.Goal]:
     return _get(models.Goal, goal_id)
 
 
-def goals() -> List[models.Goal]:
-    return _all(models.Goal)
-
-
 def audience(audience_id: str) -> Optional[models.Audience]:
     return _get(models.Audience, audience_id)
-
-
-def audiences() -> List[models.Audience]:
-    return _all(models.Audience)
-
-
-def condition(condition_id: str) -> Optional[models.Condition]:
-    return _get(models.Condition, condition_id)
 
 
 def conditions(severity: Optional[str] = None) -> List[models.Condition]:
@@ -91,35 +75,11 @@ def conditions_by_id(ids: Sequence[str]) -> List[models.Condition]:
     return [found[i] for i in ids if i in found]
 
 
-def body_parts() -> List[models.BodyPart]:
-    return _all(models.BodyPart)
-
-
-def symptoms() -> List[models.Symptom]:
-    return _all(models.Symptom)
-
-
-def frequencies() -> List[models.Frequency]:
-    return _all(models.Frequency, models.Frequency.position)
-
-
-def session_lengths() -> List[models.SessionLength]:
-    return _all(models.SessionLength, models.SessionLength.minutes)
-
-
 def settings(section: str) -> Dict[str, str]:
     """A section of single values: "spa" (contact details) or "emergency"."""
     with get_session() as session:
         rows = session.execute(select(models.Setting).where(models.Setting.section == section))
         return {row.key: row.value for row in rows.scalars()}
-
-
-def red_flags() -> List[models.RedFlag]:
-    return _all(models.RedFlag)
-
-
-def synonyms() -> List[models.Synonym]:
-    return _all(models.Synonym)
 
 
 _cached_catalogue: Dict[str, Catalogue] = {}

@@ -81,11 +81,6 @@ class Mention:
     weeks: Optional[int] = None
     trimester: Optional[int] = None
 
-    @property
-    def is_own(self) -> bool:
-        """True when the person says this about themselves, now."""
-        return self.role is None
-
     def as_entity(self, extractor: str) -> Dict[str, object]:
         """The Rasa entity dict: canonical id as value, role only when not the person's own."""
         entity: Dict[str, object] = {
@@ -243,8 +238,6 @@ def _time_expressions(doc: Doc) -> List[_TimeExpression]:
         if norms[j] == "of" and j > 0:
             j -= 1
         count = _number(norms[j])
-        if count is None and j > 0 and norms[j] in {"few", "couple"}:
-            count = NUMBER_WORDS[norms[j]]
         if count is None:
             continue
         ago = i + 1 < len(norms) and norms[i + 1] in {"ago", "back"}

@@ -101,6 +101,17 @@
     return container;
   }
 
+  /* The text box: send what was typed (trimmed, never empty) and clear it. */
+  function bindTextForm(form, input, onText) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      onText(text);
+    });
+  }
+
   /* POST a message; resolves to the assistant's replies, rejects when the server can't be reached. */
   function send(endpoint, sender, message, timeoutMs) {
     var controller = window.AbortController ? new AbortController() : null;
@@ -125,6 +136,7 @@
     renderRich: renderRich,
     renderPlain: renderPlain,
     quickReplies: quickReplies,
+    bindTextForm: bindTextForm,
     send: send,
   };
 })();

@@ -82,13 +82,7 @@
     });
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var text = input.value.trim();
-    if (!text) return;
-    input.value = "";
-    say(text, text);
-  });
+  core.bindTextForm(form, input, function (text) { say(text, text); });
 
   function reset() {
     clearInterval(countdownTimer);

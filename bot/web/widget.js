@@ -111,13 +111,7 @@
     form.appendChild(label);
     form.appendChild(input);
     form.appendChild(sendButton);
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var text = input.value.trim();
-      if (!text) return;
-      input.value = "";
-      say(text, text);
-    });
+    window.MassageChatCore.bindTextForm(form, input, function (text) { say(text, text); });
 
     panel.appendChild(header);
     panel.appendChild(log);
