@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.handoff import ActionDefaultFallback
+from actions.safety import SafeAction
 from actions.tracker_state import (
     PENDING_QUESTION,
-    health_notice_needed,
     latest_intent,
     profile_from,
     state_events,
@@ -18,6 +18,7 @@ from actions.tracker_state import (
 )
 from bot.advice.catalogue import Catalogue
 from bot.advice.conversation import Step, decide
+from bot.advice.preface import Preface
 from bot.advice.recommendation import Recommendation, recommend
 from bot.advice.safety import screen
 from bot.knowledge import queries
@@ -32,14 +33,17 @@ GOAL_BUTTONS = (
 AREA_BUTTONS = ("neck", "shoulders", "upper_back", "lower_back", "legs", "feet", "full_body")
 
 
-class ActionAdvise(Action):
+class ActionAdvise(SafeAction):
     """Runs for descriptions, booking requests and answers to the assistant's own questions."""
 
     def name(self) -> Text:
         return "action_advise"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    def health_related(self, tracker: Tracker) -> bool:
+        return not profile_from(tracker).red_flags
+
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         catalogue = queries.catalogue()
         profile = profile_from(tracker)
@@ -51,16 +55,14 @@ class ActionAdvise(Action):
         if step is Step.EMERGENCY:
             dispatcher.utter_message(text=queries.settings("emergency")["message"])
             return events
-        notice = health_notice_needed(tracker)
-        if notice:
-            dispatcher.utter_message(text=replies.HEALTH_NOTICE)
-            events.append(notice)
         if step is Step.AVOID:
-            conditions = [catalogue.conditions[c] for c in screening.absolute]
+            conditions = [catalogue.conditions[c] for c in screening.absolute if c not in preface.covered]
             dispatcher.utter_message(text=replies.avoid_reply(conditions))
         elif step is Step.ASK_SCREENING:
+            known = list(profile.conditions) + list(profile.denied_conditions)
             dispatcher.utter_message(
-                text=replies.screening_question(catalogue), buttons=replies.screening_buttons(catalogue)
+                text=replies.screening_question(catalogue, known, acknowledged=bool(preface.covered)),
+                buttons=replies.screening_buttons(catalogue, known),
             )
         elif step is Step.ASK_WHICH_CONDITION:
             dispatcher.utter_message(
@@ -84,12 +86,14 @@ class ActionAdvise(Action):
                 ] + [replies.button("Skip", "/deny")],
             )
         elif step is Step.BOOK:
-            dispatcher.utter_message(text=_booking_reply(screening.relative, catalogue))
+            relative = [c for c in screening.relative if c not in preface.covered]
+            dispatcher.utter_message(text=_booking_reply(relative, catalogue))
         else:
             recommendation = recommend(profile, catalogue, screening)
             first = recommendation.techniques[0]
+            said = {catalogue.conditions[c].modification for c in preface.covered}
             dispatcher.utter_message(
-                text=replies.recommendation_reply(recommendation),
+                text=replies.recommendation_reply(recommendation, already_said=said),
                 buttons=[
                     replies.button(f"About {first.name}",
                                    replies.entity_payload("ask_techniques", "technique", first.id)),
@@ -124,14 +128,14 @@ def current_recommendation(tracker: Tracker, catalogue: Catalogue) -> Optional[R
     return recommend(profile, catalogue, screening) if screening.allows_massage else None
 
 
-class ActionExplainChoice(Action):
+class ActionExplainChoice(SafeAction):
     """"Why that one?": the reasons behind the current recommendation, from the knowledge base."""
 
     def name(self) -> Text:
         return "action_explain_choice"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         catalogue = queries.catalogue()
         recommendation = current_recommendation(tracker, catalogue)
@@ -157,7 +161,7 @@ def describes_needs(tracker: Tracker) -> bool:
     )
 
 
-class ActionShortAnswer(Action):
+class ActionShortAnswer(SafeAction):
     """"yes", "no", "skip" or an unclear reply: an answer to the assistant's pending question, if any.
 
     Without a pending question, yes and no get a short prompt and anything unclear the fallback.
@@ -166,13 +170,16 @@ class ActionShortAnswer(Action):
     def name(self) -> Text:
         return "action_short_answer"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         if tracker.get_slot(PENDING_QUESTION) or describes_needs(tracker):
-            return ActionAdvise().run(dispatcher, tracker, domain)
+            return ActionAdvise().answer(dispatcher, tracker, domain, preface)
         intent = latest_intent(tracker)
         if intent in replies.SHORT_REPLIES:
             dispatcher.utter_message(text=replies.SHORT_REPLIES[intent])
             return []
-        return ActionDefaultFallback().run(dispatcher, tracker, domain)
+        if preface.lines:
+            # The message was about the person's health: the preface is the answer, not a fallback.
+            return []
+        return ActionDefaultFallback().answer(dispatcher, tracker, domain, preface)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
+from actions.safety import SafeAction
+from bot.advice.preface import Preface
 from bot.knowledge import queries
 
 FALLBACK_TOPICS = (
@@ -16,14 +18,14 @@ FALLBACK_TOPICS = (
 )
 
 
-class ActionHandoff(Action):
+class ActionHandoff(SafeAction):
     """Contact details of the spa, so a person can take over."""
 
     def name(self) -> Text:
         return "action_handoff"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         spa = queries.settings("spa")
         text = "Happy to connect you with a person. " + replies.contact_line(spa)
@@ -31,14 +33,14 @@ class ActionHandoff(Action):
         return []
 
 
-class ActionDefaultFallback(Action):
+class ActionDefaultFallback(SafeAction):
     """Out of scope or not understood: say what the assistant can do and how to reach a person."""
 
     def name(self) -> Text:
         return "action_default_fallback"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         spa = queries.settings("spa")
         text = (

@@ -3,31 +3,33 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.advice import ActionAdvise, at_recommendation_stage, current_recommendation
-from actions.tracker_state import health_notice_needed, latest_entities, latest_intent
+from actions.safety import SafeAction
+from actions.tracker_state import latest_entities, latest_intent
+from bot.advice.preface import Preface
 from bot.knowledge import queries
 
-HEALTH_TOPICS = {"ask_contraindications", "ask_pregnancy"}
+HEALTH_TOPICS = {"ask_contraindications", "ask_pregnancy", "ask_aftercare"}
 PERSONAL_TOPICS = {"ask_frequency", "ask_session_length", "ask_painful"}
 
 
-class ActionAnswerTopic(Action):
+class ActionAnswerTopic(SafeAction):
     """One action for every question intent: the intent names the topic, entities narrow it."""
 
     def name(self) -> Text:
         return "action_answer_topic"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker)
         if intent in HEALTH_TOPICS and latest_entities(tracker, "condition") and at_recommendation_stage(tracker):
-            return ActionAdvise().run(dispatcher, tracker, domain)
-        text = self._specific_answer(intent, tracker)
+            return ActionAdvise().answer(dispatcher, tracker, domain, preface)
+        text = self._specific_answer(intent, tracker, preface)
         topic = queries.topic_for_intent(intent)
         if text is None and topic is not None:
             text = topic.answer
@@ -36,17 +38,17 @@ class ActionAnswerTopic(Action):
             personal = self._personal_answer(intent, tracker)
             if personal:
                 text = f"{personal}\n\n{text}"
+            extra = _spa_addendum(intent)
+            if extra:
+                text += "\n" + extra
         if text is None:
             dispatcher.utter_message(text=_not_found())
             return []
         dispatcher.utter_message(text=text)
-        events: List[Dict[Text, Any]] = []
-        if intent in HEALTH_TOPICS:
-            notice = health_notice_needed(tracker)
-            if notice:
-                dispatcher.utter_message(text=replies.HEALTH_NOTICE)
-                events.append(notice)
-        return events
+        return []
+
+    def health_related(self, tracker: Tracker) -> bool:
+        return latest_intent(tracker) in HEALTH_TOPICS
 
     @staticmethod
     def _personal_answer(intent: str, tracker: Tracker) -> str | None:
@@ -64,7 +66,7 @@ class ActionAnswerTopic(Action):
         return replies.personal_pressure(technique) if technique else None
 
     @staticmethod
-    def _specific_answer(intent: str, tracker: Tracker) -> str | None:
+    def _specific_answer(intent: str, tracker: Tracker, preface: Preface) -> str | None:
         """A focused answer when the question names a technique, goal, audience or condition."""
         if intent == "ask_techniques":
             found = [t for t in map(queries.technique, latest_entities(tracker, "technique")) if t]
@@ -82,10 +84,32 @@ class ActionAnswerTopic(Action):
             found = queries.conditions_by_id(latest_entities(tracker, "condition"))
             if not found:
                 return None
-            return "\n\n".join(replies.condition_detail(c) for c in found) + (
-                "\nAlways tell your therapist about any health conditions, medicines or injuries."
-            )
+            details = [replies.condition_detail(c) for c in found if c.id not in preface.covered]
+            return "\n\n".join(details + [
+                "Always tell your therapist about any health conditions, medicines or injuries."
+            ])
+        if intent == "ask_first_visit":
+            found = [e for e in map(queries.etiquette, latest_entities(tracker, "etiquette")) if e]
+            return "\n\n".join(_etiquette_answer(e) for e in found) or None
         return None
+
+
+def _etiquette_answer(entry: Any) -> str:
+    """A first-visit answer; where the spa sets the policy (tips, cancelling), the spa's words."""
+    text = f"**{entry.name}**: {entry.answer}"
+    policy = queries.settings("spa").get(entry.policy) if getattr(entry, "policy", None) else None
+    return f"{text} {policy}" if policy else text
+
+
+def _spa_addendum(intent: str) -> str | None:
+    """The spa's own policy or the list of sources, appended to the general answer."""
+    if intent == "ask_price":
+        prices = queries.settings("spa").get("prices")
+        return f"At {queries.settings('spa').get('name', 'our spa')}: {prices}" if prices else None
+    if intent == "ask_source":
+        sources = queries.all_sources()
+        return "\n".join(f"- {s.title}: {s.url}" for s in sources) if sources else None
+    return None
 
 
 def _not_found() -> str:

@@ -58,7 +58,9 @@ def condition_detail(condition: models.Condition) -> str:
 
 
 def avoid_reply(conditions: Iterable[ConditionInfo]) -> str:
-    lines = ["I'm sorry, but a massage isn't safe for you right now."]
+    """Why massage must wait; conditions already explained in this reply's preface are left out."""
+    conditions = list(conditions)
+    lines = ["I'm sorry, but a massage isn't safe for you right now."] if conditions else []
     for condition in conditions:
         lines.append(f"- **{condition.name}**: {condition.reason} {condition.advice}")
     lines.append(
@@ -67,30 +69,35 @@ def avoid_reply(conditions: Iterable[ConditionInfo]) -> str:
     return "\n".join(lines)
 
 
-def screening_question(catalogue: Catalogue) -> str:
-    names = [c.name.lower() for c in catalogue.conditions.values()]
-    return (
-        "Before I suggest anything, a quick safety check. Do any of these apply to you right now? "
-        + "; ".join(names) + "."
-    )
+def screening_question(catalogue: Catalogue, known: Sequence[str] = (), acknowledged: bool = False) -> str:
+    """The checklist, asking only about what the person has not already told us."""
+    names = [c.name.lower() for c in catalogue.conditions.values() if c.id not in known]
+    mentioned = [catalogue.conditions[c].name.lower() for c in known if c in catalogue.conditions]
+    if mentioned and not acknowledged:
+        opening = f"Thanks for telling me about {join_words(mentioned)}. A few more safety checks first."
+    elif mentioned:
+        opening = "A few more safety checks before I suggest anything."
+    else:
+        opening = "Before I suggest anything, a quick safety check."
+    return f"{opening} Do any of these apply to you right now? " + "; ".join(names) + "."
 
 
-def screening_buttons(catalogue: Catalogue) -> List[Dict[str, str]]:
+def screening_buttons(catalogue: Catalogue, known: Sequence[str] = ()) -> List[Dict[str, str]]:
     buttons = [
         button(c.name, entity_payload("describe_problem", "condition", c.id))
-        for c in catalogue.conditions.values()
+        for c in catalogue.conditions.values() if c.id not in known
     ]
     return buttons + [button("None of these", "/deny")]
 
 
-def recommendation_reply(recommendation: Recommendation) -> str:
+def recommendation_reply(recommendation: Recommendation, already_said: Iterable[str] = ()) -> str:
     lines = ["Here is what I would suggest:"]
     for number, choice in enumerate(recommendation.techniques, start=1):
         lines.append(f"{number}. {choice.reason}")
     lines.append(f"**Session length:** {recommendation.length_reason}.")
     frequency = recommendation.frequency
     lines.append(f"**How often:** {frequency.cadence}. {frequency.explanation}")
-    notes = list(recommendation.modifications)
+    notes = [m for m in recommendation.modifications if m not in set(already_said)]
     if recommendation.avoided_areas:
         notes.append(f"The therapist will keep away from your {join_words(list(recommendation.avoided_areas))}.")
     if notes:

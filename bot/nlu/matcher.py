@@ -14,6 +14,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from bot.nlu.health_terms import SENIOR_AGE, find_ages, find_unknown_conditions
 from bot.nlu.normalise import edit_distance_at_most, normalise_word
 
 NEGATED = "negated"
@@ -60,6 +61,7 @@ RELATIVE_DAYS = {("yesterday",): 1, ("last", "week"): 7, ("last", "month"): 30, 
 TRIMESTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 MAX_TEXT_CHARS = 5000
 TIME_AVAILABLE = "time_available"
+UNKNOWN_CONDITION = "unknown_condition"
 MINUTE_WORDS = {"min", "mins", "minute", "minutes"}
 HOUR_PHRASES = {("half", "an", "hour"): 30, ("half", "hour"): 30, ("an", "hour"): 60, ("one", "hour"): 60,
                 ("1", "hour"): 60, ("hour", "and", "a", "half"): 90}
@@ -160,7 +162,24 @@ class VocabularyMatcher:
             if entity == "condition":
                 mention = _with_time(doc, span, mention, times)
             mentions.append(mention)
+        mentions += _health_mentions(doc, spans)
         return sorted(mentions, key=lambda m: m.start)
+
+
+def _health_mentions(doc: Doc, spans: Sequence[Span]) -> List[Mention]:
+    """A senior's age as the audience, and conditions the vocabulary does not know."""
+    found: List[Mention] = []
+    for start, end, age in find_ages(doc):
+        if age >= SENIOR_AGE:
+            span = doc[start:end]
+            role = OTHER_PERSON if _is_about_someone_else(doc, span) else None
+            found.append(Mention("audience", "senior", span.start_char, span.end_char, span.text, role))
+    for unknown in find_unknown_conditions(doc, [(s.start, s.end) for s in spans]):
+        span = doc[unknown.start:unknown.end]
+        role = NEGATED if _is_negated(doc, span, [], []) else (
+            OTHER_PERSON if _is_about_someone_else(doc, span) else None)
+        found.append(Mention(UNKNOWN_CONDITION, unknown.value, span.start_char, span.end_char, span.text, role))
+    return found
 
 
 def _clause_start(doc: Doc, index: int) -> int:
