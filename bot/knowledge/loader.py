@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 import yaml
 from sqlalchemy import delete
@@ -30,6 +31,7 @@ ENTITY_KINDS = {
     "symptoms": "symptom",
     "red_flags": "red_flag",
     "pressures": "pressure",
+    "etiquette": "etiquette",
 }
 
 
@@ -57,7 +59,8 @@ SECTIONS: Dict[str, Section] = {
     ),
     "conditions": Section(
         models.Condition, "id", ("id", "name", "severity", "reason", "synonyms"),
-        ("advice", "modification", "max_pressure", "avoid_areas"), {"avoid_areas": "body_parts"},
+        ("advice", "modification", "max_pressure", "avoid_areas", "audiences", "sources"),
+        {"avoid_areas": "body_parts", "audiences": "audiences"},
     ),
     "red_flags": Section(models.RedFlag, "id", ("id", "name", "synonyms")),
     "pressures": Section(models.Pressure, "id", ("id", "name", "level", "synonyms")),
@@ -67,7 +70,10 @@ SECTIONS: Dict[str, Section] = {
         {"goals": "goals", "techniques": "techniques"},
     ),
     "topics": Section(
-        models.Topic, "id", ("id", "intent", "title", "answer"), ("facts", "offer_contact")
+        models.Topic, "id", ("id", "intent", "title", "answer"), ("facts", "offer_contact", "sources")
+    ),
+    "etiquette": Section(
+        models.Etiquette, "id", ("id", "name", "answer", "synonyms"), ("policy", "sources")
     ),
     "frequencies": Section(
         models.Frequency, "id", ("id", "name", "cadence", "explanation"), ("goals", "default"),
@@ -79,6 +85,9 @@ SECTIONS: Dict[str, Section] = {
 }
 SINGLETONS = {"spa": ("name", "phone", "email"), "emergency": ("message",)}
 SEVERITIES = {"absolute", "relative"}
+SOURCE_FIELDS = ("title", "url")
+# The spa section whose settings an etiquette entry's `policy` names (tipping, cancellation...).
+POLICY_SECTION = "spa"
 VERSION_SECTION, VERSION_KEY = "knowledge_base", "version"
 
 
@@ -146,6 +155,8 @@ def read_knowledge_base(kb_dir: Path = KB_DIR) -> KnowledgeBase:
             raise KnowledgeBaseError(kb_dir, section, f"missing field(s) {', '.join(missing)}")
     kb = KnowledgeBase(entries, settings, sources)
     _check_references(kb)
+    _check_policies(kb)
+    _check_source_titles(kb)
     _check_synonyms(kb)
     return kb
 
@@ -175,6 +186,8 @@ def _read_section(
             raise KnowledgeBaseError(path, label, f"unknown field(s) {', '.join(sorted(unknown))}")
         if section == "conditions":
             _check_condition(path, label, item)
+        if "sources" in item:
+            item = {**item, "sources": _read_sources(path, label, item["sources"])}
         identity = (section, str(item[spec.key]))
         if identity in sources:
             raise KnowledgeBaseError(
@@ -191,6 +204,57 @@ def _check_condition(path: Path, label: str, item: Dict[str, Any]) -> None:
     needed = "advice" if item["severity"] == "absolute" else "modification"
     if not item.get(needed):
         raise KnowledgeBaseError(path, label, f"missing field(s) {needed}")
+
+
+def _read_sources(path: Path, label: str, sources: Any) -> List[Dict[str, str]]:
+    """Each fact beyond the source document names where it came from: a title and an https link."""
+    if not isinstance(sources, list) or not sources:
+        raise KnowledgeBaseError(path, label, "sources must be a non-empty list of {title, url}")
+    read = []
+    for position, source in enumerate(sources, start=1):
+        where = f"source #{position}"
+        if not isinstance(source, dict):
+            raise KnowledgeBaseError(path, label, f"{where} must be a mapping with a title and a url")
+        missing = [name for name in SOURCE_FIELDS if not str(source.get(name) or "").strip()]
+        if missing:
+            raise KnowledgeBaseError(path, label, f"{where} is missing {', '.join(missing)}")
+        unknown = set(source) - set(SOURCE_FIELDS)
+        if unknown:
+            raise KnowledgeBaseError(path, label, f"{where} has unknown field(s) {', '.join(sorted(unknown))}")
+        title, url = " ".join(str(source["title"]).split()), str(source["url"]).strip()
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.netloc or " " in url:
+            raise KnowledgeBaseError(path, label, f"{where} url must be a full https:// address, not '{url}'")
+        read.append({"title": title, "url": url})
+    return read
+
+
+def _check_policies(kb: KnowledgeBase) -> None:
+    """An etiquette answer completed by a spa policy needs that policy to exist, or it would end mid-thought."""
+    policies = kb.settings[POLICY_SECTION]
+    for entry in kb.entries["etiquette"]:
+        policy = entry.get("policy")
+        if policy is not None and not str(policies.get(str(policy), "")).strip():
+            key = str(entry["id"])
+            raise KnowledgeBaseError(
+                kb.sources[("etiquette", key)], key,
+                f"unknown policy '{policy}' (no such setting in the '{POLICY_SECTION}' section)",
+            )
+
+
+def _check_source_titles(kb: KnowledgeBase) -> None:
+    """One page, one title: the credits list each source once, however many entries cite it."""
+    titles: Dict[str, str] = {}
+    for section, items in kb.entries.items():
+        for entry in items:
+            for source in entry.get("sources") or []:
+                previous = titles.setdefault(source["url"], source["title"])
+                if previous != source["title"]:
+                    key = str(entry[SECTIONS[section].key])
+                    raise KnowledgeBaseError(
+                        kb.sources[(section, key)], key,
+                        f"source {source['url']} is titled '{source['title']}' here but '{previous}' elsewhere",
+                    )
 
 
 def _check_references(kb: KnowledgeBase) -> None:

@@ -1,8 +1,9 @@
 """SQLAlchemy models of the knowledge base.
 
 Lists of references (a technique's audiences, a symptom's goals...) are stored as JSON lists of
-ids: the knowledge base is small, read-mostly and validated as a whole by the loader, so join
-tables would add code without adding safety.
+ids, and an entry's public sources as a JSON list of {"title", "url"}: the knowledge base is
+small, read-mostly and validated as a whole by the loader, so join tables would add code without
+adding safety.
 """
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ class Condition(Base):
     modification = Column(Text, nullable=True)
     max_pressure = Column(Integer, nullable=True)
     avoid_areas = Column(JSON, nullable=False, default=list)
+    # Who the person is when they report this ("arthritis" -> people living with chronic pain).
+    audiences = Column(JSON, nullable=False, default=list)
+    sources = Column(JSON, nullable=False, default=list)
 
 
 class BodyPart(Base):
@@ -88,6 +92,19 @@ class Topic(Base):
     title = Column(String(128), nullable=False)
     answer = Column(Text, nullable=False)
     offer_contact = Column(Boolean, nullable=False, default=False)
+    sources = Column(JSON, nullable=False, default=list)
+
+
+class Etiquette(Base):
+    """A first-visit question ("do I tip?"); `policy` names the spa setting that completes it."""
+
+    __tablename__ = "etiquette"
+    id = Column(String(64), primary_key=True)
+    position = Column(Integer, nullable=False, default=0)
+    name = Column(String(128), nullable=False)
+    answer = Column(Text, nullable=False)
+    policy = Column(String(64), nullable=True)
+    sources = Column(JSON, nullable=False, default=list)
 
 
 class Frequency(Base):

@@ -1,7 +1,7 @@
 """Read-only queries the actions use; every call hits the database so edits show up at once."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Type, TypeVar
+from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Type, TypeVar
 
 from sqlalchemy import select
 
@@ -19,6 +19,13 @@ from bot.knowledge.db import database_url, get_session
 from bot.knowledge.loader import VERSION_KEY, VERSION_SECTION
 
 T = TypeVar("T")
+
+
+class Source(NamedTuple):
+    """A public page the knowledge base's facts beyond the source document come from."""
+
+    title: str
+    url: str
 
 
 def _get(model: Type[T], key: object) -> Optional[T]:
@@ -75,8 +82,28 @@ def conditions_by_id(ids: Sequence[str]) -> List[models.Condition]:
     return [found[i] for i in ids if i in found]
 
 
+def etiquette(etiquette_id: str) -> Optional[models.Etiquette]:
+    """A first-visit answer; its `policy`, if any, names the spa setting that completes it."""
+    return _get(models.Etiquette, etiquette_id)
+
+
+def etiquette_all() -> List[models.Etiquette]:
+    """Every first-visit answer, in the knowledge base's order, for an overview or a menu."""
+    return _all(models.Etiquette, models.Etiquette.position)
+
+
+def all_sources() -> List[Source]:
+    """Every public source cited anywhere, once each, sorted by title so the credits read the same each time."""
+    found: Set[Source] = set()
+    with get_session() as session:
+        for model in (models.Condition, models.Topic, models.Etiquette):
+            for sources in session.execute(select(model.sources)).scalars():
+                found.update(Source(s["title"], s["url"]) for s in sources or ())
+    return sorted(found, key=lambda s: (s.title.casefold(), s.url))
+
+
 def settings(section: str) -> Dict[str, str]:
-    """A section of single values: "spa" (contact details) or "emergency"."""
+    """A section of single values: "spa" (contact details and policies) or "emergency"."""
     with get_session() as session:
         rows = session.execute(select(models.Setting).where(models.Setting.section == section))
         return {row.key: row.value for row in rows.scalars()}

@@ -35,6 +35,21 @@ def test_conditions_are_split_into_absolute_and_relative(kb_database: str) -> No
     assert all(c.advice for c in queries.conditions("absolute"))
 
 
+def test_conditions_beyond_the_source_document_are_relative_with_a_concrete_change_and_sources(
+    kb_database: str,
+) -> None:
+    added = queries.conditions_by_id([
+        "osteoporosis", "diabetes", "high_blood_pressure", "blood_thinners", "lymphoedema",
+        "recent_injury", "arthritis", "migraine"])
+    assert len(added) == 8
+    for condition in added:
+        assert condition.severity == "relative" and condition.modification
+        assert 1 <= len(condition.sources) <= 2
+        assert all(s["url"].startswith("https://") and s["title"] for s in condition.sources)
+    caps = {c.id: c.max_pressure for c in added}
+    assert caps["osteoporosis"] == caps["blood_thinners"] == caps["lymphoedema"] == 1
+
+
 def test_conditions_by_id_keeps_the_order_asked_and_skips_unknown(kb_database: str) -> None:
     assert [c.id for c in queries.conditions_by_id(["pregnancy", "nope", "fever"])] == ["pregnancy", "fever"]
 
@@ -43,6 +58,41 @@ def test_spa_contact_details_come_from_the_knowledge_base(kb_database: str) -> N
     spa = queries.settings("spa")
     assert spa["phone"] and spa["email"]
     assert "emergency" in queries.settings("emergency")["message"]
+
+
+def test_etiquette_comes_in_the_knowledge_base_order_with_its_spa_policy(kb_database: str) -> None:
+    assert [e.id for e in queries.etiquette_all()] == [
+        "draping", "shaving", "talking", "pressure_feedback", "falling_asleep", "arrival", "tipping",
+        "cancellation"]
+    spa = queries.settings("spa")
+    for entry in queries.etiquette_all():
+        assert entry.answer and entry.sources
+        assert entry.policy is None or spa[entry.policy]
+    assert queries.etiquette("tipping").policy == "tipping"
+    assert queries.etiquette("cancellation").policy == "cancellation"
+    assert queries.etiquette("nope") is None
+    assert "24 hours" in spa["cancellation"] and spa["prices"]
+
+
+def test_all_sources_lists_each_page_once_in_a_stable_order(kb_database: str) -> None:
+    sources = queries.all_sources()
+    assert sources == sorted(sources, key=lambda s: (s.title.casefold(), s.url))
+    assert len({s.url for s in sources}) == len(sources)
+    cited = {
+        (s["title"], s["url"])
+        for rows in (queries.conditions(), [queries.topic_for_intent(t["intent"]) for t in TOPICS],
+                     queries.etiquette_all())
+        for row in rows for s in row.sources
+    }
+    assert {(s.title, s.url) for s in sources} == cited
+    assert all(s.url.startswith("https://") for s in sources)
+
+
+def test_the_readme_credits_every_source(kb_database: str) -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    credits = readme[readme.index("\n## Sources"):]
+    for source in queries.all_sources():
+        assert f"[{source.title}]({source.url})" in credits
 
 
 def test_catalogue_links_everything_it_references(kb_database: str) -> None:
