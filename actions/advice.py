@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.handoff import ActionDefaultFallback
+from actions.privacy import answer_forget_question, forget_pending
 from actions.safety import SafeAction
 from actions.tracker_state import (
     PENDING_QUESTION,
@@ -169,6 +170,13 @@ class ActionShortAnswer(SafeAction):
 
     def name(self) -> Text:
         return "action_short_answer"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if forget_pending(tracker):  # the answer to "delete our conversation?" (actions/privacy.py)
+            return answer_forget_question(dispatcher, tracker)
+        return super().run(dispatcher, tracker, domain)
 
     def answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface

@@ -12,6 +12,15 @@ HEALTH_NOTICE = (
     "If you are unsure about a health condition, please check with your doctor."
 )
 
+SMALL_TALK = {
+    "greet": "Hi! I'm the massage assistant. Tell me how you feel or what you'd like to know, and I'll "
+             "help you find the right massage.",
+    "goodbye": "Take care, and be kind to your body. Bye for now!",
+    "thanks": "You're welcome! Anything else I can help with?",
+    "bot_challenge": "I'm a virtual assistant, not a person. I can answer questions about massage, and I can "
+                     "put you in touch with our team whenever you like.",
+}
+
 SHORT_REPLIES = {
     "affirm": "Great. What would you like to know?",
     "deny": "No problem. Is there anything else I can help with?",
@@ -71,7 +80,9 @@ def avoid_reply(conditions: Iterable[ConditionInfo]) -> str:
 
 def screening_question(catalogue: Catalogue, known: Sequence[str] = (), acknowledged: bool = False) -> str:
     """The checklist, asking only about what the person has not already told us."""
-    names = [c.name.lower() for c in catalogue.conditions.values() if c.id not in known]
+    listed = [c for c in catalogue.conditions.values() if c.id not in known]
+    names = [c.name.lower() for c in listed if c.checklist]
+    others = [c.name.lower() for c in listed if not c.checklist]
     mentioned = [catalogue.conditions[c].name.lower() for c in known if c in catalogue.conditions]
     if mentioned and not acknowledged:
         opening = f"Thanks for telling me about {join_words(mentioned)}. A few more safety checks first."
@@ -79,13 +90,16 @@ def screening_question(catalogue: Catalogue, known: Sequence[str] = (), acknowle
         opening = "A few more safety checks before I suggest anything."
     else:
         opening = "Before I suggest anything, a quick safety check."
-    return f"{opening} Do any of these apply to you right now? " + "; ".join(names) + "."
+    text = f"{opening} Do any of these apply to you right now? " + "; ".join(names) + "."
+    if others:
+        text += f" Please also tell me about anything else, such as {join_words(others)}."
+    return text
 
 
 def screening_buttons(catalogue: Catalogue, known: Sequence[str] = ()) -> List[Dict[str, str]]:
     buttons = [
         button(c.name, entity_payload("describe_problem", "condition", c.id))
-        for c in catalogue.conditions.values() if c.id not in known
+        for c in catalogue.conditions.values() if c.id not in known and c.checklist
     ]
     return buttons + [button("None of these", "/deny")]
 

@@ -3,8 +3,8 @@
 Every action the rules can choose is a `SafeAction`. Its `run` works out what the person has
 told us about their own health (bot.advice.preface), sends only the urgent message for a red
 flag, otherwise leads with the condition's advice, then the action's own `answer`, and removes
-booking invitations and technique suggestions while massage has to wait. Template responses
-(greetings, thanks, goodbye) are sent by `ActionSmallTalk`, so they pass through it too.
+booking invitations and technique suggestions while massage has to wait. Small talk (greetings,
+thanks, goodbye) is answered by `ActionSmallTalk`, not by domain templates, so it passes through too.
 """
 from __future__ import annotations
 
@@ -92,14 +92,7 @@ def _without_offers(message: Dict[Text, Any]) -> Dict[Text, Any]:
 
 
 class ActionSmallTalk(SafeAction):
-    """Greetings, thanks, goodbye and "are you a bot?": the domain's template for the intent."""
-
-    RESPONSES = {
-        "greet": "utter_greet",
-        "goodbye": "utter_goodbye",
-        "thanks": "utter_thanks",
-        "bot_challenge": "utter_iamabot",
-    }
+    """Greetings, thanks, goodbye and "are you a bot?", after the safety preface like every reply."""
 
     def name(self) -> Text:
         return "action_small_talk"
@@ -107,9 +100,9 @@ class ActionSmallTalk(SafeAction):
     def answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
-        response = self.RESPONSES.get(latest_intent(tracker))
-        if response:
-            dispatcher.utter_message(response=response)
+        text = replies.SMALL_TALK.get(latest_intent(tracker))
+        if text:
+            dispatcher.utter_message(text=text)
         return []
 
 

@@ -46,6 +46,9 @@ class ConditionInfo:
     modification: Optional[str]
     max_pressure: Optional[int]
     avoid_areas: Tuple[str, ...]
+    # Who living with the condition is ("arthritis" -> people with chronic pain).
+    audiences: Tuple[str, ...] = ()
+    checklist: bool = True
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ names), so a spa that edits data/kb changes the explanations too. Same profile i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import List, Optional, Sequence, Tuple
 
 from bot.advice.catalogue import Catalogue, FrequencyInfo, TechniqueInfo
@@ -215,10 +215,18 @@ def session_frequency(profile: Profile, catalogue: Catalogue) -> FrequencyInfo:
     return next((f for f in catalogue.frequencies if f.default), catalogue.frequencies[0])
 
 
+def with_condition_audiences(profile: Profile, catalogue: Catalogue, screening: Screening) -> Profile:
+    """Someone with arthritis is also someone living with chronic pain, and is advised as such."""
+    implied = [a for c in screening.relative if c in catalogue.conditions for a in catalogue.conditions[c].audiences]
+    extra = [a for a in dict.fromkeys(implied) if a not in profile.audiences]
+    return replace(profile, audiences=profile.audiences + extra) if extra else profile
+
+
 def recommend(profile: Profile, catalogue: Catalogue, screening: Screening) -> Recommendation:
     """Only call when screening.allows_massage; the caller enforces that, this double-checks."""
     if not screening.allows_massage:
         raise ValueError("no recommendation when massage is not safe")
+    profile = with_condition_audiences(profile, catalogue, screening)
     max_pressure = pressure_limit(profile, catalogue, screening)
     relative = [catalogue.conditions[c] for c in screening.relative if c in catalogue.conditions]
     avoided = tuple(dict.fromkeys(a for c in relative for a in c.avoid_areas if a in profile.body_parts))

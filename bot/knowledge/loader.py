@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 import yaml
-from sqlalchemy import delete
+from sqlalchemy import delete, inspect
 from sqlalchemy.orm import Session
 
 from bot.knowledge import models
@@ -59,7 +59,7 @@ SECTIONS: Dict[str, Section] = {
     ),
     "conditions": Section(
         models.Condition, "id", ("id", "name", "severity", "reason", "synonyms"),
-        ("advice", "modification", "max_pressure", "avoid_areas", "audiences", "sources"),
+        ("advice", "modification", "max_pressure", "avoid_areas", "audiences", "sources", "checklist"),
         {"avoid_areas": "body_parts", "audiences": "audiences"},
     ),
     "red_flags": Section(models.RedFlag, "id", ("id", "name", "synonyms")),
@@ -308,10 +308,24 @@ def load(kb_dir: Path = KB_DIR, url: Optional[str] = None) -> KnowledgeBase:
     """Validate data/kb and rebuild the database from it atomically; loading twice is a no-op."""
     kb = read_knowledge_base(kb_dir)
     engine = get_engine(url)
+    if not _schema_is_current(engine):
+        # The tables only hold what data/kb says, so a database from an older release is rebuilt.
+        models.Base.metadata.drop_all(engine)
     models.Base.metadata.create_all(engine)
     with Session(engine, future=True) as session, session.begin():
         write_knowledge_base(kb, session)
     return kb
+
+
+def _schema_is_current(engine: Any) -> bool:
+    """Whether every existing knowledge-base table has exactly the columns the models define."""
+    inspector = inspect(engine)
+    for table in models.Base.metadata.sorted_tables:
+        if inspector.has_table(table.name):
+            existing = {column["name"] for column in inspector.get_columns(table.name)}
+            if existing != {column.name for column in table.columns}:
+                return False
+    return True
 
 
 def main(argv: Optional[List[str]] = None) -> int:

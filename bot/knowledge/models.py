@@ -57,6 +57,8 @@ class Condition(Base):
     # Who the person is when they report this ("arthritis" -> people living with chronic pain).
     audiences = Column(JSON, nullable=False, default=list)
     sources = Column(JSON, nullable=False, default=list)
+    # Asked about with a button in the safety checklist; the others are named in its text.
+    checklist = Column(Boolean, nullable=False, default=True)
 
 
 class BodyPart(Base):

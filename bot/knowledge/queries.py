@@ -154,7 +154,7 @@ def _read_catalogue() -> Catalogue:
         conditions={
             c.id: ConditionInfo(
                 c.id, c.name, c.severity, c.reason, c.advice, c.modification, c.max_pressure,
-                tuple(c.avoid_areas or ()),
+                tuple(c.avoid_areas or ()), tuple(c.audiences or ()), c.checklist is not False,
             )
             for c in rows[models.Condition]
         },

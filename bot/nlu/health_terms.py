@@ -96,7 +96,7 @@ def find_ages(doc: Doc) -> List[Tuple[int, int, int]]:
         stated_age = bool(after_words) and after_words[0] in AGE_UNITS_AFTER and (
             after_words[0] in {"yo", "y/o"} or (len(after_words) > 1 and after_words[1] == "old")
         )
-        introduced = (before[-1:] in (["aged"], ["age"], ["im"]) or before == ["i", "am"]) and not (
+        introduced = (before[-1:] in (["aged"], ["age"], ["im"], ["turned"]) or before == ["i", "am"]) and not (
             after_words and after_words[0] in NOT_AGE_AFTER
         )
         if stated_age or introduced:
@@ -148,12 +148,12 @@ def _looks_like_disease(norms: Sequence[str], i: int) -> bool:
     return i + 1 < len(norms) and norms[i + 1] in DISEASE_WORDS and word not in MODIFIERS
 
 
-def _reported(norms: Sequence[str], i: int) -> Optional[bool]:
+def _reported(norms: Sequence[str], i: int) -> bool:
     """The term follows "I have", "diagnosed with", "suffer from"... within a few modifiers."""
     j = i
-    while j > 0 and norms[j - 1] in MODIFIERS and i - j < 4:
-        j -= 1
-    for trigger in REPORT_TRIGGERS:
-        if tuple(norms[max(0, j - len(trigger)):j]) == trigger:
+    while True:
+        if any(tuple(norms[max(0, j - len(t)):j]) == t for t in REPORT_TRIGGERS):
             return True
-    return False
+        if j == 0 or norms[j - 1] not in MODIFIERS or i - j >= 4:
+            return False
+        j -= 1

@@ -172,7 +172,8 @@ def _health_mentions(doc: Doc, spans: Sequence[Span]) -> List[Mention]:
     for start, end, age in find_ages(doc):
         if age >= SENIOR_AGE:
             span = doc[start:end]
-            role = OTHER_PERSON if _is_about_someone_else(doc, span) else None
+            stated_by_them = doc[start].norm_ in {"i", "im"}
+            role = OTHER_PERSON if not stated_by_them and _is_about_someone_else(doc, span) else None
             found.append(Mention("audience", "senior", span.start_char, span.end_char, span.text, role))
     for unknown in find_unknown_conditions(doc, [(s.start, s.end) for s in spans]):
         span = doc[unknown.start:unknown.end]

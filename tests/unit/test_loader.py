@@ -188,3 +188,14 @@ def test_sources_are_tidied_but_not_changed(kb_copy: Path, url: str) -> None:
         "title": "Is it okay to fall asleep during a massage?",
         "url": "https://www.massageschool.org/blog/2015/02/24/is-it-okay-to-fall-asleep-during-a-massage/",
     }]
+
+
+def test_a_database_from_an_older_release_is_rebuilt(url: str) -> None:
+    engine = get_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE conditions (id VARCHAR PRIMARY KEY, name VARCHAR)")
+        connection.exec_driver_sql("INSERT INTO conditions VALUES ('old', 'Old condition')")
+    load(KB_DIR, url)
+    with Session(engine) as session:
+        ids = set(session.scalars(select(models.Condition.id)))
+    assert "old" not in ids and "osteoporosis" in ids
