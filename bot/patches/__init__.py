@@ -1,0 +1,20 @@
+"""Patches to Rasa's behaviour, one module each, applied in one place: `apply()`.
+
+Each module says why it exists and which upstream versions it targets, and
+tests/unit/test_patches.py fails when the upstream code it replaces changes.
+`bot/server.py` applies them before Rasa's own command line takes over.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import List
+
+PATCHES: List[str] = [
+    "bot.patches.action_response_schema",
+]
+
+
+def apply() -> None:
+    """Apply every patch in PATCHES (idempotent)."""
+    for name in PATCHES:
+        importlib.import_module(name).apply()
