@@ -4,6 +4,10 @@ The embedded default needs no server: SQLite tracker store, in-memory lock store
 broker. Setting the variables below switches to the production path (PostgreSQL, Redis,
 RabbitMQ) and turns on messaging channels. Secrets are never written out: the files refer to
 them as ${VAR}, which Rasa reads from the environment when it starts.
+
+The tracker store is bot.retention.PrivateSQLTrackerStore (Rasa's SQL store that can delete a
+conversation on request); the REST channel is bot.channels.web.CheckedRestInput (Rasa's, with
+the body checked first); messaging webhooks must be signed (bot/channels/messaging.py).
 """
 from __future__ import annotations
 
@@ -17,17 +21,20 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TRACKER_DB = ".data/tracker.db"
+TRACKER_STORE = "bot.retention.PrivateSQLTrackerStore"
+REST_CHANNEL = "bot.channels.web.CheckedRestInput"
 
 CHANNELS = {
     # channel: (connector module path, {credential key: environment variable}, secret keys)
     "telegram": ("bot.channels.messaging.TelegramWebhookInput", {"access_token": "TELEGRAM_TOKEN", "verify": "TELEGRAM_BOT_NAME",
-                              "webhook_url": "TELEGRAM_WEBHOOK_URL"}, {"access_token"}),
+                              "webhook_url": "TELEGRAM_WEBHOOK_URL", "secret_token": "TELEGRAM_SECRET_TOKEN"},
+                 {"access_token", "secret_token"}),
     "twilio": ("bot.channels.messaging.NumberedTwilioInput", {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN",
-                          "twilio_number": "TWILIO_NUMBER"}, {"auth_token"}),
+                          "twilio_number": "TWILIO_NUMBER", "webhook_url": "TWILIO_WEBHOOK_URL"}, {"auth_token"}),
     "slack": ("slack", {"slack_token": "SLACK_TOKEN", "slack_channel": "SLACK_CHANNEL",
                         "slack_signing_secret": "SLACK_SIGNING_SECRET"}, {"slack_token", "slack_signing_secret"}),
 }
-OPTIONAL_CHANNEL_VARIABLES = {"slack_channel"}
+OPTIONAL_CHANNEL_VARIABLES = {"SLACK_CHANNEL", "TELEGRAM_SECRET_TOKEN", "TWILIO_WEBHOOK_URL"}
 
 
 def endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
@@ -38,7 +45,7 @@ def endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
     }
     if env.get("TRACKER_DB_HOST"):
         config["tracker_store"] = {
-            "type": "SQL",
+            "type": TRACKER_STORE,
             "dialect": env.get("TRACKER_DB_DIALECT", "postgresql"),
             "url": env["TRACKER_DB_HOST"],
             "port": int(env.get("TRACKER_DB_PORT", "5432")),
@@ -48,7 +55,7 @@ def endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
         }
     else:
         tracker_db = env.get("TRACKER_DB_PATH", DEFAULT_TRACKER_DB)
-        config["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": tracker_db}
+        config["tracker_store"] = {"type": TRACKER_STORE, "dialect": "sqlite", "db": tracker_db}
     if env.get("REDIS_HOST"):
         config["lock_store"] = {
             "type": "redis",
@@ -72,10 +79,10 @@ def endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
 def credentials(env: Mapping[str, str]) -> Dict[str, Any]:
     """REST, the website widget and the kiosk are always on; each messaging app only when all of
     its required variables are set."""
-    config: Dict[str, Any] = {"rest": None, "bot.channels.web.WebChatInput": None,
+    config: Dict[str, Any] = {REST_CHANNEL: None, "bot.channels.web.WebChatInput": None,
                               "bot.channels.web.KioskInput": None}
     for channel, (key, variables, secrets) in CHANNELS.items():
-        required = [v for k, v in variables.items() if k not in OPTIONAL_CHANNEL_VARIABLES]
+        required = [v for v in variables.values() if v not in OPTIONAL_CHANNEL_VARIABLES]
         if not all(env.get(v) for v in required):
             continue
         config[key] = {

@@ -15,8 +15,14 @@ mkdir -p "$RUN_DIR" .data
 "$VENV_BIN/python" -m bot.deployment endpoints --out "$RUN_DIR/endpoints.yml"
 "$VENV_BIN/python" -m bot.deployment credentials --out "$RUN_DIR/credentials.yml"
 
+# The HTTP API is closed by default: without RASA_TOKEN, a token is created on the first run in
+# a file only the owner can read (printed that once) and reused afterwards. Rasa reads it from the
+# environment (bot/security/hooks.py), so it never appears on a command line.
+if [ -z "${RASA_TOKEN:-}" ]; then
+  RASA_TOKEN="$("$VENV_BIN/python" -m bot.security.token "${RASA_TOKEN_FILE:-.data/rasa-token}")"
+fi
+export RASA_TOKEN
 auth=()
-if [ -n "${RASA_TOKEN:-}" ]; then auth=(--auth-token "$RASA_TOKEN"); fi
 
 pids=()
 stop() {
@@ -30,7 +36,7 @@ stop() {
 trap 'stop $?' EXIT
 trap 'exit 0' INT TERM
 
-"$VENV_BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" &
+env -u RASA_TOKEN "$VENV_BIN/python" -m bot.security.action_server --actions actions --port "$ACTIONS_PORT" &
 pids+=($!)
 "$VENV_BIN/rasa" run --enable-api --cors "*" --port "$RASA_PORT" "${auth[@]}" \
   --model "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" --credentials "$RUN_DIR/credentials.yml" &
@@ -51,7 +57,7 @@ cat <<MSG
 The assistant is ready.
   REST channel:  curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
                    -H 'Content-Type: application/json' -d '{"sender": "me", "message": "hi"}'
-  HTTP API:      http://localhost:$RASA_PORT/status   http://localhost:$RASA_PORT/model/parse
+  HTTP API:      http://localhost:$RASA_PORT/status?token=...  (the token: \$RASA_TOKEN or ${RASA_TOKEN_FILE:-.data/rasa-token})
   Action server: http://localhost:$ACTIONS_PORT/health
 Press Ctrl-C to stop.
 MSG

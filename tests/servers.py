@@ -1,4 +1,10 @@
-"""The real action server and Rasa server (scripts/run.sh) on free ports, for the e2e and browser tests."""
+"""The real action server and Rasa server (scripts/run.sh) on free ports, for the e2e and browser tests.
+
+As with `make run` and no RASA_TOKEN, run.sh creates the HTTP API token in a file (here in the
+test's run folder); `Assistant.token` is read from it and `Assistant.api()` passes it. The rate
+limits are raised here because these tests send many messages from one address quickly; the
+security suite (tests/security) tests the limits themselves.
+"""
 from __future__ import annotations
 
 import os
@@ -27,8 +33,12 @@ def free_port() -> int:
 class Assistant:
     """A client for the running servers."""
 
-    def __init__(self, rasa_url: str, actions_url: str) -> None:
-        self.rasa_url, self.actions_url = rasa_url, actions_url
+    def __init__(self, rasa_url: str, actions_url: str, token: str = "") -> None:
+        self.rasa_url, self.actions_url, self.token = rasa_url, actions_url, token
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A call to the HTTP API (it needs the token)."""
+        return requests.request(method, f"{self.rasa_url}{path}", params={"token": self.token}, timeout=30, **kwargs)
 
     def send(self, message: str, sender: str) -> List[Dict[str, Any]]:
         response = requests.post(
@@ -38,7 +48,7 @@ class Assistant:
         return response.json()
 
     def parse(self, text: str) -> Dict[str, Any]:
-        response = requests.post(f"{self.rasa_url}/model/parse", json={"text": text}, timeout=30)
+        response = self.api("POST", "/model/parse", json={"text": text})
         response.raise_for_status()
         return response.json()
 
@@ -65,8 +75,10 @@ def buttons(messages: List[Dict[str, Any]]) -> List[Dict[str, str]]:
 def start_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     rasa_port, actions_port = free_port(), free_port()
     run_dir = tmp_path_factory.mktemp("run")
+    token_file = run_dir / "rasa-token"
     env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), RUN_DIR=str(run_dir),
-               TRACKER_DB_PATH=str(run_dir / "tracker.db"))
+               TRACKER_DB_PATH=str(run_dir / "tracker.db"), RASA_TOKEN_FILE=str(token_file),
+               RATE_LIMIT_ADDRESS="100000/60", RATE_LIMIT_CONVERSATION="100000/60")
     env.pop("RASA_TOKEN", None)
     log = open(run_dir / "servers.log", "w")
     started = time.monotonic()
@@ -80,6 +92,8 @@ def start_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"servers exited early:\n{Path(log.name).read_text()[-3000:]}")
+        if not assistant.token and token_file.exists():
+            assistant.token = token_file.read_text().strip()
         try:
             if assistant.send("hello", "startup-check"):
                 first_reply_s = time.monotonic() - started

@@ -1,4 +1,11 @@
-"""Messaging apps through Rasa's own connectors, with SMS-friendly buttons for Twilio.
+"""Messaging apps through Rasa's own connectors, with signed webhooks and SMS-friendly buttons.
+
+Every webhook request must prove it comes from the app: Twilio's X-Twilio-Signature is checked
+with the account's auth token (the `twilio` package's RequestValidator), Telegram's
+X-Telegram-Bot-Api-Secret-Token against the secret registered with setWebhook (TELEGRAM_SECRET_TOKEN,
+or one derived from the bot token). Unsigned or wrongly signed requests get 403 and are logged
+without their content; signed but malformed ones get 400. Slack's connector checks Slack's
+signature itself. Rasa's connectors re-raise errors in "debug mode" (a 500); here they don't.
 
 Telegram and Slack show buttons natively. Rasa's Telegram connector registers its webhook in a
 short-lived event loop at start-up and keeps the HTTP session bound to it, so the first reply
@@ -11,14 +18,32 @@ conversation's tracker so it works with several Rasa replicas.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
-from sanic import Blueprint, Sanic
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.channels.numbered import last_buttons, numbered_text, resolve_numbered_reply
+from bot.security import webhooks
+
+logger = logging.getLogger(__name__)
+MAX_SENDER_CHARS = 64
+
+
+def _refuse(channel: str, request: Request) -> HTTPResponse:
+    logger.warning("Refused a %s webhook request without a valid signature (from %s).", channel,
+                   request.remote_addr or request.ip)
+    return response.json({"error": "forbidden", "message": "The request is not signed."}, status=403)
+
+
+def _bad(message: str) -> HTTPResponse:
+    return response.json({"error": "bad_request", "message": message}, status=400)
 
 
 class NumberedTwilioOutput(TwilioOutput):
@@ -29,11 +54,46 @@ class NumberedTwilioOutput(TwilioOutput):
 
 
 class NumberedTwilioInput(TwilioInput):
-    """Rasa's Twilio connector (SMS and WhatsApp) with numbered options instead of buttons."""
+    """Rasa's Twilio connector (SMS and WhatsApp): signed requests only, numbered options."""
 
     @classmethod
     def name(cls) -> Text:
         return "twilio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "NumberedTwilioInput":
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        return cls(credentials.get("account_sid"), credentials.get("auth_token"),
+                   credentials.get("twilio_number"), debug_mode=False,
+                   webhook_url=credentials.get("webhook_url"))
+
+    def __init__(self, account_sid: Optional[Text], auth_token: Optional[Text], twilio_number: Optional[Text],
+                 debug_mode: bool = False, webhook_url: Optional[Text] = None) -> None:
+        super().__init__(account_sid, auth_token, twilio_number, debug_mode=debug_mode)
+        self.webhook_url = webhook_url
+
+    def _signed_urls(self, request: Request) -> List[str]:
+        """The URL Twilio called: TWILIO_WEBHOOK_URL when set (behind a proxy), else this request's
+        URL as seen here, also with https (TLS usually ends at the proxy)."""
+        if self.webhook_url:
+            return [self.webhook_url]
+        url = request.url
+        return [url, "https://" + url.split("://", 1)[-1]]
+
+    def _check(self, request: Request) -> Optional[HTTPResponse]:
+        if not request.path.endswith("/webhook") or request.method != "POST":
+            return None
+        signature = request.headers.get(webhooks.TWILIO_SIGNATURE_HEADER)
+        if not webhooks.twilio_request_is_authentic(self.auth_token or "", self._signed_urls(request),
+                                                    request.form, signature):
+            return _refuse(self.name(), request)
+        sender, body = request.form.get("From"), request.form.get("Body")
+        if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_CHARS:
+            return _bad("From is missing.")
+        if not isinstance(body, str) and not self._is_location_message(request):
+            return _bad("Body is missing.")
+        return None
 
     def get_output_channel(self) -> NumberedTwilioOutput:
         return NumberedTwilioOutput(self.account_sid, self.auth_token, self.twilio_number)
@@ -46,6 +106,10 @@ class NumberedTwilioInput(TwilioInput):
             await on_new_message(message)
 
         blueprint = super().blueprint(with_numbers_resolved)
+
+        @blueprint.middleware("request")
+        async def signed_only(request: Request) -> Optional[HTTPResponse]:
+            return self._check(request)
 
         @blueprint.listener("before_server_start")
         async def keep_app(app: Sanic, _loop: Any) -> None:
@@ -68,20 +132,80 @@ class NumberedTwilioInput(TwilioInput):
 
 
 class TelegramWebhookInput(TelegramInput):
-    """Rasa's Telegram connector, with the start-up HTTP session closed after registering."""
+    """Rasa's Telegram connector: webhook registered with a secret token that every request must
+    carry, and the start-up HTTP session closed after registering."""
 
     @classmethod
     def name(cls) -> Text:
         return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TelegramWebhookInput":
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        return cls(credentials.get("access_token"), credentials.get("verify"), credentials.get("webhook_url"),
+                   debug_mode=False, secret_token=credentials.get("secret_token"))
+
+    def __init__(self, access_token: Optional[Text], verify: Optional[Text], webhook_url: Optional[Text],
+                 debug_mode: bool = False, secret_token: Optional[Text] = None) -> None:
+        super().__init__(access_token, verify, webhook_url, debug_mode=debug_mode)
+        self.secret_token = webhooks.telegram_secret(access_token or "", secret_token)
 
     def get_output_channel(self) -> TelegramOutput:
         channel = TelegramOutput(self.access_token)
 
         async def register() -> None:
             try:
-                await channel.set_webhook(url=self.webhook_url)
+                # aiogram 2.15's set_webhook has no secret_token argument: call the method directly.
+                await channel.request("setWebhook", {"url": self.webhook_url, "secret_token": self.secret_token})
             finally:
                 await channel.close()
 
         asyncio.run(register())
         return channel
+
+    def _check(self, request: Request) -> Optional[HTTPResponse]:
+        if request.path.endswith("/set_webhook"):
+            # Rasa's route would register the webhook again without the secret: not from outside.
+            return response.json({"error": "forbidden", "message": "Not available."}, status=403)
+        if not request.path.endswith("/webhook") or request.method != "POST":
+            return None
+        if not webhooks.telegram_request_is_authentic(request.headers, self.secret_token):
+            return _refuse(self.name(), request)
+        return None if telegram_update_is_well_formed(request.body) else _bad("Not a Telegram update.")
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+
+        @blueprint.middleware("request")
+        async def signed_only(request: Request) -> Optional[HTTPResponse]:
+            return self._check(request)
+
+        return blueprint
+
+
+def telegram_update_is_well_formed(body: bytes) -> bool:
+    """An update Rasa's connector can read without failing: an object with an integer update_id,
+    and a message (or edited message, or button press) whose chat has an integer id."""
+    try:
+        update = json.loads(body or b"")
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+        return False
+    if "callback_query" in update:
+        query = update["callback_query"]
+        return (isinstance(query, dict) and isinstance(query.get("data"), str)
+                and _message_is_well_formed(query.get("message")))
+    message = update.get("edited_message", update.get("message"))
+    return _message_is_well_formed(message)
+
+
+def _message_is_well_formed(message: Any) -> bool:
+    if not isinstance(message, dict):
+        return False
+    chat = message.get("chat")
+    if not isinstance(chat, dict) or not isinstance(chat.get("id"), int) or isinstance(chat.get("id"), bool):
+        return False
+    text = message.get("text")
+    return text is None or isinstance(text, str)

@@ -112,7 +112,9 @@
     });
   }
 
-  /* POST a message; resolves to the assistant's replies, rejects when the server can't be reached. */
+  /* POST a message; resolves to the assistant's replies, rejects when the server can't be reached.
+   * A refusal with a reason (too long, too many messages: 4xx with {"message"}) is shown as the
+   * assistant's reply. */
   function send(endpoint, sender, message, timeoutMs) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, timeoutMs || 20000) : null;
@@ -123,15 +125,40 @@
       signal: controller ? controller.signal : undefined,
     }).then(function (response) {
       if (timer) clearTimeout(timer);
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
+      if (response.ok) return response.json();
+      if (response.status >= 400 && response.status < 500) {
+        return response.json().then(function (body) {
+          if (body && typeof body.message === "string") return [{ text: body.message }];
+          throw new Error("HTTP " + response.status);
+        });
+      }
+      throw new Error("HTTP " + response.status);
     }, function (error) {
       if (timer) clearTimeout(timer);
       throw error;
     });
   }
 
+  /* Whether the replies say the conversation was deleted on the server ("forget me"). */
+  function conversationDeleted(replies) {
+    return (replies || []).some(function (reply) { return reply.custom && reply.custom.conversation_deleted; });
+  }
+
+  /* Ask the server to delete a conversation now (the kiosk's reset); fire and forget. */
+  function forget(endpoint, sender) {
+    try {
+      fetch(endpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender: sender }),
+        keepalive: true,
+      }).catch(function () { /* retention deletes it later anyway */ });
+    } catch (e) { /* old browser */ }
+  }
+
   window.MassageChatCore = {
+    conversationDeleted: conversationDeleted,
+    forget: forget,
     newSenderId: newSenderId,
     renderRich: renderRich,
     renderPlain: renderPlain,

@@ -1,6 +1,6 @@
 /* Reception kiosk: touch-first, shared device. Nothing is kept in the browser's storage; after a
- * period without touches it warns with a countdown, then clears the screen and starts a new
- * conversation. ?idle=SECONDS (default 90) and ?warn=SECONDS (default 15) change the timing. */
+ * period without touches it warns with a countdown, then clears the screen, deletes the
+ * conversation on the server and starts a new one ("Start again" does the same). ?idle=SECONDS (default 90) and ?warn=SECONDS (default 15) change the timing. */
 (function () {
   "use strict";
   var core = window.MassageChatCore;
@@ -22,6 +22,7 @@
   ];
 
   var sender = core.newSenderId();
+  var started = false;
   var start = document.getElementById("k-start");
   var chat = document.getElementById("k-chat");
   var log = document.getElementById("k-log");
@@ -66,9 +67,11 @@
     add("user", shown);
     typing.hidden = false;
     var current = sender;
+    started = true;
     core.send(endpoint, sender, payload).then(function (replies) {
       if (current !== sender) return;
       typing.hidden = true;
+      if (core.conversationDeleted(replies)) { reset(); return; }
       replies.forEach(function (reply) { add("bot", reply.text || "", reply.buttons); });
     }, function () {
       if (current !== sender) return;
@@ -87,6 +90,9 @@
   function reset() {
     clearInterval(countdownTimer);
     idle.hidden = true;
+    // The next visitor must not inherit this one's health details: delete them on the server too.
+    if (started) core.forget("forget", sender);
+    started = false;
     sender = core.newSenderId();
     while (log.firstChild) log.removeChild(log.firstChild);
     input.value = "";

@@ -38,6 +38,10 @@
       ".mc-header{display:flex;align-items:center;gap:8px;padding:12px 14px;background:var(--mc-color);color:#fff}",
       ".mc-header h2{flex:1;margin:0;font-size:1.05em}",
       ".mc-header button{background:transparent;color:#fff;border:1px solid rgba(255,255,255,.7);border-radius:8px;padding:6px 10px;font:inherit;font-size:.85em;cursor:pointer;min-height:36px}",
+      ".mc-menu{position:absolute;right:12px;top:56px;z-index:1;background:#fff;border:1px solid #d5d9d9;border-radius:8px;box-shadow:0 4px 14px rgba(0,0,0,.2);padding:4px}",
+      ".mc-menu[hidden]{display:none}",
+      ".mc-menu button{display:block;width:100%;text-align:left;background:#fff;border:0;border-radius:6px;padding:10px 12px;font:inherit;cursor:pointer;min-height:44px;color:#1b1b1b}",
+      ".mc-menu button:hover{background:#f0f3f3}",
       ".mc-log{flex:1;overflow-y:auto;padding:12px;background:#f6f7f7}",
       ".mc-msg{max-width:88%;margin:6px 0;padding:8px 12px;border-radius:12px;word-wrap:break-word;overflow-wrap:anywhere}",
       ".mc-msg p{margin:0 0 6px}.mc-msg p:last-child{margin:0}.mc-msg ul,.mc-msg ol{margin:4px 0;padding-left:20px}",
@@ -78,6 +82,23 @@
     heading.textContent = config.title;
     header.appendChild(heading);
     header.appendChild(button("", "Start over", restart));
+    var menuButton = button("", "⋮", toggleMenu);
+    menuButton.setAttribute("aria-label", "More options");
+    menuButton.setAttribute("aria-haspopup", "menu");
+    menuButton.setAttribute("aria-expanded", "false");
+    menuButton.setAttribute("aria-controls", "mc-menu");
+    header.appendChild(menuButton);
+    var menu = document.createElement("div");
+    menu.className = "mc-menu";
+    menu.id = "mc-menu";
+    menu.setAttribute("role", "menu");
+    menu.hidden = true;
+    var forgetItem = button("", "Delete my conversation", function () {
+      toggleMenu();
+      say("Delete my conversation", "/delete_conversation");
+    });
+    forgetItem.setAttribute("role", "menuitem");
+    menu.appendChild(forgetItem);
     var close = button("", "Close", toggle);
     close.setAttribute("aria-label", "Close chat");
     header.appendChild(close);
@@ -103,7 +124,7 @@
     input.id = "mc-input";
     input.type = "text";
     input.autocomplete = "off";
-    input.maxLength = 2000;
+    input.maxLength = 1000;
     input.placeholder = "Type your message…";
     var sendButton = document.createElement("button");
     sendButton.type = "submit";
@@ -114,6 +135,7 @@
     window.MassageChatCore.bindTextForm(form, input, function (text) { say(text, text); });
 
     panel.appendChild(header);
+    panel.appendChild(menu);
     panel.appendChild(log);
     panel.appendChild(typing);
     panel.appendChild(form);
@@ -122,8 +144,15 @@
     document.body.appendChild(root);
 
     panel.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") toggle();
+      if (event.key !== "Escape") return;
+      if (!menu.hidden) { toggleMenu(); menuButton.focus(); } else { toggle(); }
     });
+
+    function toggleMenu() {
+      menu.hidden = !menu.hidden;
+      menuButton.setAttribute("aria-expanded", String(!menu.hidden));
+      if (!menu.hidden) forgetItem.focus();
+    }
 
     function button(className, text, onClick) {
       var element = document.createElement("button");
@@ -196,6 +225,11 @@
       typing.hidden = false;
       window.MassageChatCore.send(endpoint, state.sender, payload).then(function (replies) {
         typing.hidden = true;
+        if (window.MassageChatCore.conversationDeleted(replies)) {
+          // Deleted on the server: forget it here too and go on as a new conversation.
+          restart(replies.filter(function (reply) { return reply.text; }).map(function (reply) { return reply.text; }));
+          return;
+        }
         replies.forEach(function (reply) {
           if (reply.text || (reply.buttons && reply.buttons.length)) {
             addMessage({ from: "bot", text: reply.text || "", buttons: reply.buttons || [] });
@@ -207,11 +241,13 @@
       });
     }
 
-    function restart() {
+    function restart(notices) {
       state = { sender: window.MassageChatCore.newSenderId(), messages: [], open: true };
       while (log.firstChild) log.removeChild(log.firstChild);
       save();
-      addMessage({ from: "bot", text: config.greeting });
+      (Array.isArray(notices) && notices.length ? notices : [config.greeting]).forEach(function (text) {
+        addMessage({ from: "bot", text: text });
+      });
       input.focus();
     }
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +25,7 @@ def test_touch_only_from_start_screen_to_a_recommendation(browser, servers, scre
     expect(log).to_contain_text("Swedish massage")
     page.screenshot(path=str(screenshot_dir / "kiosk-recommendation.png"))
     sender = page.evaluate("document.body.dataset.conversation")
-    tracker = requests.get(f"{servers['assistant'].rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+    tracker = servers["assistant"].api("GET", f"/conversations/{sender}/tracker").json()
     channels = {e.get("input_channel") for e in tracker["events"] if e["event"] == "user"}
     assert channels == {"kiosk"}
     assert not any("email" in (e.get("text") or "").lower() and "?" in (e.get("text") or "")
@@ -66,6 +65,26 @@ def test_idle_warning_counts_down_and_resets_everything(browser, servers) -> Non
     assert page.locator("#k-log").inner_text() == ""
     assert page.evaluate("document.body.dataset.conversation") != first
     assert page.evaluate("sessionStorage.length + localStorage.length") == 0
+    assert user_turns(servers, first) == []  # deleted on the server too
+    context.close()
+
+
+def user_turns(servers, sender: str) -> list:
+    events = servers["assistant"].api("GET", f"/conversations/{sender}/tracker").json()["events"]
+    return [e for e in events if e.get("event") == "user"]
+
+
+def test_start_again_deletes_the_conversation_on_the_server(browser, servers) -> None:
+    context, page = kiosk(browser, servers)
+    page.get_by_label("Type a question").fill("I have varicose veins, can I get a massage?")
+    page.get_by_role("button", name="Send").tap()
+    expect(page.get_by_role("log")).to_contain_text("varicose")
+    sender = page.evaluate("document.body.dataset.conversation")
+    assert user_turns(servers, sender)
+    page.get_by_role("button", name="Start again").tap()
+    expect(page.get_by_role("heading", name="Tap a topic to begin")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert user_turns(servers, sender) == []
     context.close()
 
 

@@ -103,3 +103,39 @@ def test_usable_at_phone_width(browser, servers, screenshot_dir) -> None:
     assert box["width"] <= 390 and box["x"] >= 0
     page.screenshot(path=str(screenshot_dir / "widget-phone.png"))
     context.close()
+
+
+def user_turns(servers, sender: str) -> list:
+    events = servers["assistant"].api("GET", f"/conversations/{sender}/tracker").json()["events"]
+    return [e for e in events if e.get("event") == "user"]
+
+
+def test_delete_my_conversation_from_the_menu_deletes_it_on_the_server(page: Page, servers) -> None:
+    open_widget(page)
+    ask(page, "I'm pregnant and my lower back aches")
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("prenatal")
+    storage_key = page.evaluate("Object.keys(sessionStorage)[0]")
+    sender = page.evaluate(f"JSON.parse(sessionStorage.getItem({storage_key!r})).sender")
+    assert user_turns(servers, sender)
+    menu = page.get_by_role("button", name="More options")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    page.get_by_role("menuitem", name="Delete my conversation").click()
+    expect(log).to_contain_text("Do you want me to delete our conversation?")
+    page.get_by_role("button", name="Yes, delete it").click()
+    expect(log).to_contain_text("deleted our conversation")
+    expect(log).not_to_contain_text("prenatal")
+    assert page.evaluate(f"JSON.parse(sessionStorage.getItem({storage_key!r})).sender") != sender
+    assert "pregnant" not in page.evaluate(f"sessionStorage.getItem({storage_key!r})")
+    assert user_turns(servers, sender) == []
+
+
+def test_a_refusal_with_a_reason_is_shown_as_the_assistants_reply(page: Page) -> None:
+    open_widget(page)
+    page.route("**/webhooks/web/webhook", lambda route: route.fulfill(
+        status=429, content_type="application/json",
+        body='{"error": "rate_limited", "message": "You\'re sending messages faster than I can read them."}'))
+    ask(page, "hello")
+    expect(page.get_by_role("log")).to_contain_text("faster than I can read them")
+    expect(page.get_by_role("alert")).to_have_count(0)

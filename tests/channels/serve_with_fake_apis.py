@@ -1,4 +1,5 @@
-"""Run the Rasa server with the messaging apps' HTTP clients pointed at a local fake API server.
+"""Run the Rasa server (as bot.server runs it: patches and security hooks applied) with the
+messaging apps' HTTP clients pointed at a local fake API server.
 
 Usage: FAKE_API_URL=http://127.0.0.1:PORT python -m tests.channels.serve_with_fake_apis run ...
 Only the hosts of Telegram, Slack and Twilio are rewritten; everything else is untouched.
@@ -40,7 +41,7 @@ aiohttp.ClientSession._request = _request
 TwilioHttpClient.request = _twilio
 
 if __name__ == "__main__":
-    from rasa.__main__ import main
+    from bot.server import main
 
     sys.argv = ["rasa", *sys.argv[1:]]
     main()

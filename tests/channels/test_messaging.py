@@ -2,85 +2,59 @@
 Rasa server, with the outgoing API calls captured by a local fake API server."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
-import os
-import signal
-import subprocess
 import time
-from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import requests
-import yaml
 
-from bot.deployment import credentials, endpoints
-from tests.channels.fake_apis import TELEGRAM_BOT_NAME, FakeApis
-from tests.conftest import PROJECT_ROOT
-from tests.servers import free_port
+from bot.security.webhooks import telegram_secret
+from tests.channels.fake_apis import FakeApis
+from tests.security.harness import CHANNEL_ENV, secured_servers
 
 pytestmark = pytest.mark.e2e
 
-SLACK_SECRET = "test-signing-secret"
-CHANNEL_ENV = {
-    "TELEGRAM_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
-    "TELEGRAM_BOT_NAME": TELEGRAM_BOT_NAME,
-    "TELEGRAM_WEBHOOK_URL": "https://spa.example/webhooks/telegram/webhook",
-    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-    "TWILIO_AUTH_TOKEN": "test-auth-token",
-    "TWILIO_NUMBER": "+15550000000",
-    "SLACK_TOKEN": "xoxb-test-token",
-    "SLACK_SIGNING_SECRET": SLACK_SECRET,
-}
+SLACK_SECRET = CHANNEL_ENV["SLACK_SIGNING_SECRET"]
 
 
 @pytest.fixture(scope="module")
 def messaging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
-    workdir = tmp_path_factory.mktemp("messaging")
-    rasa_port, actions_port = free_port(), free_port()
-    env = dict(os.environ, **CHANNEL_ENV, PYTHONPATH=str(PROJECT_ROOT), TF_CPP_MIN_LOG_LEVEL="3")
-    (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials(env)))
-    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints(
-        {"ACTIONS_PORT": str(actions_port), "TRACKER_DB_PATH": str(workdir / "tracker.db")})))
-    log = open(workdir / "servers.log", "w")
-    with FakeApis() as fake:
-        env["FAKE_API_URL"] = fake.url
-        python = str(PROJECT_ROOT / ".venv" / "bin" / "python")
-        actions = subprocess.Popen([python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
-                                   cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        rasa = subprocess.Popen(
-            [python, "-m", "tests.channels.serve_with_fake_apis", "run", "--port", str(rasa_port),
-             "--model", str(PROJECT_ROOT / "models" / "model.tar.gz"),
-             "--credentials", str(workdir / "credentials.yml"), "--endpoints", str(workdir / "endpoints.yml")],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://localhost:{rasa_port}"
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if rasa.poll() is not None or actions.poll() is not None:
-                pytest.fail(Path(log.name).read_text()[-3000:])
-            try:
-                ready = requests.get(f"{url}/webhooks/twilio/", timeout=2).ok
-                ready = ready and requests.get(f"http://localhost:{actions_port}/health", timeout=2).ok
-                if ready:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(Path(log.name).read_text()[-3000:])
-        yield {"url": url, "fake": fake}
-        for process in (rasa, actions):
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
-    log.close()
+    with secured_servers(tmp_path_factory.mktemp("messaging")) as servers:
+        yield servers
 
 
-def test_telegram_registers_its_webhook_on_start(messaging) -> None:
+TELEGRAM_SECRET = telegram_secret(CHANNEL_ENV["TELEGRAM_TOKEN"])
+TWILIO_URL = CHANNEL_ENV["TWILIO_WEBHOOK_URL"]
+
+
+def test_telegram_registers_its_webhook_with_a_secret_token_on_start(messaging) -> None:
     calls = messaging["fake"].calls_to("/setWebhook")
     assert calls and calls[0]["body"]["url"] == CHANNEL_ENV["TELEGRAM_WEBHOOK_URL"]
+    assert calls[0]["body"]["secret_token"] == TELEGRAM_SECRET
     assert CHANNEL_ENV["TELEGRAM_TOKEN"] in calls[0]["path"]
+
+
+def post_telegram(messaging, update: Any, secret: Optional[str] = TELEGRAM_SECRET) -> requests.Response:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    return requests.post(f"{messaging['url']}/webhooks/telegram/webhook", json=update, headers=headers, timeout=30)
+
+
+def twilio_signature(url: str, form: Dict[str, str], token: str = CHANNEL_ENV["TWILIO_AUTH_TOKEN"]) -> str:
+    data = url + "".join(key + form[key] for key in sorted(form))
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def post_twilio(messaging, form: Dict[str, str], signature: Optional[str] = "sign") -> requests.Response:
+    headers = {}
+    if signature == "sign":
+        headers["X-Twilio-Signature"] = twilio_signature(TWILIO_URL, form)
+    elif signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return requests.post(f"{messaging['url']}/webhooks/twilio/webhook", data=form, headers=headers, timeout=30)
 
 
 def telegram_update(chat_id: int, text: str) -> Dict[str, Any]:
@@ -93,8 +67,7 @@ def telegram_update(chat_id: int, text: str) -> Dict[str, Any]:
 def test_telegram_message_gets_a_reply_with_buttons(messaging) -> None:
     fake = messaging["fake"]
     before = len(fake.calls_to("/sendMessage"))
-    response = requests.post(f"{messaging['url']}/webhooks/telegram/webhook",
-                             json=telegram_update(5001, "my neck is stiff from my desk job"), timeout=30)
+    response = post_telegram(messaging, telegram_update(5001, "my neck is stiff from my desk job"))
     assert response.ok and response.text == "success"
     sent = fake.calls_to("/sendMessage")[before:]
     assert any("safety check" in call["body"].get("text", "") for call in sent)
@@ -115,19 +88,17 @@ def twilio_sent(fake: FakeApis, to: str) -> List[str]:
 
 def test_sms_shows_numbered_options_and_a_number_picks_one(messaging) -> None:
     fake, sender = messaging["fake"], "+15551230001"
-    response = requests.post(f"{messaging['url']}/webhooks/twilio/webhook",
-                             data=twilio_form(sender, "my lower back is stiff"), timeout=30)
+    response = post_twilio(messaging, twilio_form(sender, "my lower back is stiff"))
     assert response.status_code == 204
     question = twilio_sent(fake, sender)[-1]
     assert "Reply with a number:" in question and "11. None of these" in question
-    requests.post(f"{messaging['url']}/webhooks/twilio/webhook", data=twilio_form(sender, "11"), timeout=30)
+    post_twilio(messaging, twilio_form(sender, "11"))
     assert "what I would suggest" in twilio_sent(fake, sender)[-1]
 
 
 def test_whatsapp_through_twilio(messaging) -> None:
     fake, sender = messaging["fake"], "whatsapp:+15551230002"
-    requests.post(f"{messaging['url']}/webhooks/twilio/webhook",
-                  data=twilio_form(sender, "how often should i get a massage"), timeout=30)
+    post_twilio(messaging, twilio_form(sender, "how often should i get a massage"))
     assert "once or twice a month" in twilio_sent(fake, sender)[-1]
 
 
@@ -166,3 +137,89 @@ def test_slack_rejects_unsigned_requests(messaging) -> None:
     response = requests.post(f"{messaging['url']}/webhooks/slack/webhook", data=body,
                              headers={"Content-Type": "application/json"}, timeout=30)
     assert response.status_code >= 400
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret", TELEGRAM_SECRET + "x"])
+def test_telegram_refuses_updates_without_the_secret_token(messaging, secret) -> None:
+    fake = messaging["fake"]
+    before = len(fake.calls_to("/sendMessage"))
+    response = post_telegram(messaging, telegram_update(5002, "forged telegram message"), secret=secret)
+    assert response.status_code == 403
+    assert len(fake.calls_to("/sendMessage")) == before
+    log = messaging["log"].read_text()
+    assert "Refused a telegram webhook request" in log and "forged telegram message" not in log
+
+
+@pytest.mark.parametrize("update", [{}, [], "text", {"update_id": "1"}, {"update_id": 1, "message": "hi"},
+                                    {"update_id": 1, "message": {"chat": {"id": "x"}, "text": "hi"}},
+                                    {"update_id": 1, "message": {"chat": {"id": 1}, "text": 5}},
+                                    {"update_id": 1, "callback_query": {"data": 1}}])
+def test_a_signed_but_malformed_telegram_update_is_a_400(messaging, update) -> None:
+    assert post_telegram(messaging, update).status_code == 400
+
+
+def test_rasas_set_webhook_route_cannot_drop_the_secret(messaging) -> None:
+    for method in (requests.get, requests.post):
+        assert method(f"{messaging['url']}/webhooks/telegram/set_webhook", timeout=10).status_code == 403
+
+
+@pytest.mark.parametrize("signature", [None, "", "bm90IGEgc2lnbmF0dXJl", "wrong-token"])
+def test_twilio_refuses_unsigned_or_wrongly_signed_requests(messaging, signature) -> None:
+    fake, sender = messaging["fake"], "+15551239999"
+    form = twilio_form(sender, "forged sms message")
+    if signature == "wrong-token":
+        signature = twilio_signature(TWILIO_URL, form, token="not-the-auth-token")
+    response = post_twilio(messaging, form, signature=signature)
+    assert response.status_code == 403
+    assert twilio_sent(fake, sender) == []
+    log = messaging["log"].read_text()
+    assert "Refused a twilio webhook request" in log and "forged sms message" not in log
+
+
+def test_a_twilio_signature_does_not_cover_a_changed_body(messaging) -> None:
+    form = twilio_form("+15551238888", "hello")
+    signature = twilio_signature(TWILIO_URL, form)
+    assert post_twilio(messaging, {**form, "Body": "changed"}, signature=signature).status_code == 403
+
+
+def test_a_signed_twilio_request_without_a_body_is_a_400(messaging) -> None:
+    form = {k: v for k, v in twilio_form("+15551237777", "x").items() if k != "Body"}
+    assert post_twilio(messaging, form).status_code == 400
+
+
+def test_a_too_long_sms_gets_the_friendly_reply(messaging) -> None:
+    fake, sender = messaging["fake"], "+15551236666"
+    assert post_twilio(messaging, twilio_form(sender, "my back " * 200)).status_code == 204
+    assert "too long" in twilio_sent(fake, sender)[-1]
+
+
+def test_forget_me_by_sms_deletes_the_conversation(messaging) -> None:
+    fake, sender = messaging["fake"], "+15551235555"
+    post_twilio(messaging, twilio_form(sender, "I have a fever"))
+    post_twilio(messaging, twilio_form(sender, "delete my conversation"))
+    question = twilio_sent(fake, sender)[-1]
+    assert "delete our conversation" in question and "1. Yes, delete it" in question
+    tracker_url = f"{messaging['url']}/conversations/{sender}/tracker"
+    assert requests.get(tracker_url, params={"token": messaging["token"]}, timeout=10).json()["events"]
+    post_twilio(messaging, twilio_form(sender, "1"))
+    assert "deleted our conversation" in twilio_sent(fake, sender)[-1]
+    events = requests.get(tracker_url, params={"token": messaging["token"]}, timeout=10).json()["events"]
+    assert not any(e.get("event") == "user" for e in events)
+
+
+def test_a_conversation_planted_through_the_rest_channel_is_not_continued_by_sms(messaging) -> None:
+    fake, sender = messaging["fake"], "+15551234444"
+    requests.post(f"{messaging['url']}/webhooks/rest/webhook", json={"sender": sender, "message": "none of those"},
+                  timeout=30)
+    post_twilio(messaging, twilio_form(sender, "how often should i get a massage"))
+    events = requests.get(f"{messaging['url']}/conversations/{sender}/tracker", params={"token": messaging["token"]},
+                          timeout=10).json()["events"]
+    channels = {e.get("input_channel") for e in events if e.get("event") == "user"}
+    assert channels == {"twilio"}
+
+
+def test_the_rest_channel_cannot_read_a_telegram_conversation(messaging) -> None:
+    post_telegram(messaging, telegram_update(5003, "I am pregnant"))
+    reply = requests.post(f"{messaging['url']}/webhooks/rest/webhook", json={"sender": "5003", "message": "hi"},
+                          timeout=30).json()
+    assert "can't be continued here" in reply[0]["text"]

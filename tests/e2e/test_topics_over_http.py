@@ -86,7 +86,8 @@ def test_model_parse_returns_normalised_entities(assistant) -> None:
 
 
 def test_status_answers(assistant) -> None:
-    status = requests.get(f"{assistant.rasa_url}/status", timeout=10).json()
+    assert requests.get(f"{assistant.rasa_url}/status", timeout=10).status_code == 401  # the API needs the token
+    status = assistant.api("GET", "/status").json()
     assert status["model_file"]
     assert requests.get(f"{assistant.actions_url}/health", timeout=10).ok
 

@@ -10,7 +10,8 @@ from tests.conftest import PROJECT_ROOT
 def test_the_embedded_default_needs_no_server() -> None:
     config = endpoints({})
     assert config["action_endpoint"]["url"] == "http://localhost:5055/webhook"
-    assert config["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": ".data/tracker.db"}
+    assert config["tracker_store"] == {"type": "bot.retention.PrivateSQLTrackerStore", "dialect": "sqlite",
+                                      "db": ".data/tracker.db"}
     assert "lock_store" not in config and "event_broker" not in config
 
 
@@ -35,11 +36,12 @@ def test_production_uses_postgres_redis_and_rabbitmq_without_writing_secrets() -
 
 
 def test_messaging_channels_only_when_their_variables_are_set() -> None:
-    assert credentials({}) == {"rest": None, "bot.channels.web.WebChatInput": None,
+    assert credentials({}) == {"bot.channels.web.CheckedRestInput": None, "bot.channels.web.WebChatInput": None,
                                "bot.channels.web.KioskInput": None}
     config = credentials({"TELEGRAM_TOKEN": "t0ken", "TELEGRAM_BOT_NAME": "spa_bot",
                           "TELEGRAM_WEBHOOK_URL": "https://example.org/webhooks/telegram/webhook",
                           "TWILIO_ACCOUNT_SID": "AC1"})
     telegram = "bot.channels.messaging.TelegramWebhookInput"
-    assert set(config) == {"rest", "bot.channels.web.WebChatInput", "bot.channels.web.KioskInput", telegram}
+    assert set(config) == {"bot.channels.web.CheckedRestInput", "bot.channels.web.WebChatInput",
+                           "bot.channels.web.KioskInput", telegram}
     assert config[telegram]["access_token"] == "${TELEGRAM_TOKEN}"
