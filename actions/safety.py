@@ -8,6 +8,7 @@ thanks, goodbye) is answered by `ActionSmallTalk`, not by domain templates, so i
 """
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -28,17 +29,21 @@ NOT_A_QUESTION = {
 NEEDS_ENTITIES = {"body_part", "symptom", "goal", "technique", "time_available"}
 
 
-class SafeAction(Action):
-    """Base of every replying action. Subclasses implement `answer`, never `run`."""
+class SafeAction(Action, metaclass=ABCMeta):
+    """Base of every replying action. Subclasses implement `answer`, never `run`.
+
+    Abstract, so the action server does not register the base class itself as an action.
+    """
 
     def health_related(self, tracker: Tracker) -> bool:
         """Whether the answer is about health, so the not-medical-advice note belongs with it."""
         return False
 
+    @abstractmethod
     def answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
-        raise NotImplementedError
+        """The reply to the latest message; the safety preface is added around it by `run`."""
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
