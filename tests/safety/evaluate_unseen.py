@@ -119,7 +119,23 @@ def main() -> int:
     for error in errors:
         print(error)
     print(table(scores))
+    fired, total, texts = unknown_condition_rate()
+    print(f"unknown-condition reply on the held-out NLU set: {fired} of {total} messages ({fired / total:.1%})")
+    for text in texts:
+        print(f"  fires on: {text!r}")
     return 0
+
+
+
+def unknown_condition_rate(matcher: Optional[VocabularyMatcher] = None) -> Tuple[int, int, List[str]]:
+    """How often the "no specific guidance, check with your doctor" reply would fire on ordinary
+    messages: the held-out NLU set, where nobody reports an unusual condition."""
+    from tests.nlu.evaluate import load_examples
+
+    matcher = matcher or VocabularyMatcher(read_knowledge_base().synonyms())
+    texts = [text for text, _, _ in load_examples()]
+    fired = [t for t in texts if own_mentions([m.as_entity("rate") for m in matcher.find(t)], UNKNOWN_CONDITION)]
+    return len(fired), len(texts), fired
 
 
 if __name__ == "__main__":
