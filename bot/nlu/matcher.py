@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import spacy
 from spacy.matcher import PhraseMatcher
@@ -121,6 +121,11 @@ class VocabularyMatcher:
             self.matcher.add(label, [pattern])
             self.words.update(t.norm_ for t in pattern)
         self._fuzzy_candidates = sorted(w for w in self.words if len(w) >= FUZZY_MIN_LENGTH - 1 and w.isalpha())
+        # Words within one edit share a one-deletion variant: look typos up instead of scanning.
+        self._fuzzy_index: Dict[str, List[str]] = {}
+        for candidate in self._fuzzy_candidates:
+            for key in _deletion_variants(candidate):
+                self._fuzzy_index.setdefault(key, []).append(candidate)
         self._corrections: Dict[str, str] = {}
 
     def _normalised_doc(self, text: str, fuzzy: bool = False) -> Doc:
@@ -138,7 +143,8 @@ class VocabularyMatcher:
             return word
         if word in self._corrections:
             return self._corrections[word]
-        close = [w for w in self._fuzzy_candidates if edit_distance_at_most(word, w, 1)]
+        nearby = {w for key in _deletion_variants(word) for w in self._fuzzy_index.get(key, ())}
+        close = sorted(w for w in nearby if edit_distance_at_most(word, w, 1))
         corrected = close[0] if len(close) == 1 else word
         if len(self._corrections) < MAX_CACHED_CORRECTIONS:
             self._corrections[word] = corrected
@@ -181,6 +187,11 @@ def _health_mentions(doc: Doc, spans: Sequence[Span]) -> List[Mention]:
             OTHER_PERSON if _is_about_someone_else(doc, span) else None)
         found.append(Mention(UNKNOWN_CONDITION, unknown.value, span.start_char, span.end_char, span.text, role))
     return found
+
+
+def _deletion_variants(word: str) -> Set[str]:
+    """The word and every string one deletion away (the candidate keys for one-edit typos)."""
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
 def _clause_start(doc: Doc, index: int) -> int:
