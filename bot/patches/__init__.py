@@ -10,7 +10,10 @@ import importlib
 from typing import List
 
 PATCHES: List[str] = [
-    "bot.patches.action_response_schema",
+    "bot.patches.action_response_schema",  # JSON Schema validator built once, not per action call
+    "bot.patches.event_type_lookup",  # event class by name from a dict, not a class-tree walk
+    "bot.patches.nlu_token_cap",  # NLU reads at most 500 tokens: DIET is quadratic in length
+    "bot.patches.tracker_event_cache",  # SQL tracker store: no re-reading a conversation each turn
 ]
 
 

@@ -6,7 +6,8 @@ import asyncio
 import hashlib
 import importlib
 import inspect
-from typing import Any, Dict
+import time
+from typing import Any, Dict, Optional
 
 import jsonschema
 import pytest
@@ -14,12 +15,22 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.core.domain import Domain
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import (ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered,
+                                     deserialise_events)
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.shared.utils.common import all_subclasses
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
-from bot.patches import action_response_schema
+from bot.patches import action_response_schema, event_type_lookup, nlu_token_cap, tracker_event_cache
 
 VALID_RESPONSES = [
     {},
@@ -41,29 +52,54 @@ def applied() -> None:
     patches.apply()
 
 
-def upstream_source_hash(qualified_name: str) -> str:
+PATCH_MODULES = [action_response_schema, event_type_lookup, nlu_token_cap, tracker_event_cache]
+UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
+
+
+def upstream_source(module: Any, qualified_name: str) -> str:
+    """Source of the upstream function as installed (the saved original where it is patched)."""
+    replaced = qualified_name.rsplit(".", 1)[-1]
+    for name in dir(module):
+        saved = getattr(module, name)
+        if name.startswith("UPSTREAM") and callable(saved) and saved.__name__ == replaced:
+            return inspect.getsource(saved)
     module_name, _, attribute_path = qualified_name.partition(".")
     obj: Any = importlib.import_module(module_name)
-    for part in attribute_path.split("."):
-        obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
-    if qualified_name.endswith("_validate_action_result"):
-        obj = action_response_schema.UPSTREAM
-    return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+    path = attribute_path.split(".")
+    while path and not hasattr(obj, path[0]):  # walk down a dotted module path first
+        module_name, path = f"{module_name}.{path[0]}", path[1:]
+        obj = importlib.import_module(module_name)
+    for part in path:
+        obj = getattr(obj, part)
+    return inspect.getsource(obj)
 
 
-@pytest.mark.parametrize("qualified_name", sorted(action_response_schema.UPSTREAM_SOURCES))
-def test_the_upstream_code_the_patch_replaces_is_unchanged(qualified_name: str) -> None:
-    assert upstream_source_hash(qualified_name) == action_response_schema.UPSTREAM_SOURCES[qualified_name], (
-        f"{qualified_name} changed upstream: re-check bot/patches/action_response_schema.py "
-        "(or remove it if the upgrade fixed the per-call schema check), then record the new hash"
+def test_every_patch_module_is_applied() -> None:
+    assert patches.PATCHES == [module.__name__ for module in PATCH_MODULES]
+
+
+@pytest.mark.parametrize("module, qualified_name", UPSTREAM_FUNCTIONS,
+                         ids=[name for _, name in UPSTREAM_FUNCTIONS])
+def test_the_upstream_code_a_patch_replaces_is_unchanged(module: Any, qualified_name: str) -> None:
+    digest = hashlib.sha256(upstream_source(module, qualified_name).encode()).hexdigest()
+    assert digest == module.UPSTREAM_SOURCES[qualified_name], (
+        f"{qualified_name} changed upstream: re-check {module.__name__} (or delete it if the upgrade "
+        "made it unnecessary), then record the new hash"
     )
 
 
-def test_apply_installs_the_patch_once() -> None:
+def test_apply_installs_each_patch_once() -> None:
     patches.apply()
     patches.apply()
     assert RemoteAction._validate_action_result is action_response_schema.validate_action_result
     assert action_response_schema.UPSTREAM is not action_response_schema.validate_action_result
+    assert Event.resolve_by_type is event_type_lookup.resolve_by_type
+    assert event_type_lookup.UPSTREAM is not event_type_lookup.resolve_by_type
+    assert Tokenizer.process is nlu_token_cap.process
+    assert nlu_token_cap.UPSTREAM is not nlu_token_cap.process
+    assert SQLTrackerStore.save is tracker_event_cache.save
+    assert tracker_event_cache.UPSTREAM is not tracker_event_cache.save
+    assert tracker_event_cache.UPSTREAM_RETRIEVE is not tracker_event_cache._retrieve
 
 
 @pytest.mark.parametrize("response", VALID_RESPONSES)
@@ -121,3 +157,179 @@ def test_the_validator_is_built_once() -> None:
     action._validate_action_result({"events": []})
     assert action_response_schema._validators[RemoteAction] is built
     assert isinstance(built, jsonschema.validators.validator_for(RemoteAction.action_response_format_spec()))
+
+
+# event_type_lookup
+
+EVENT_TYPE_NAMES = sorted({cls.type_name for cls in all_subclasses(Event)})
+
+
+@pytest.mark.parametrize("type_name", EVENT_TYPE_NAMES)
+def test_every_event_type_resolves_to_the_class_rasa_finds(type_name: str) -> None:
+    assert Event.resolve_by_type(type_name) is event_type_lookup.UPSTREAM(type_name)
+    assert Event.resolve_by_type(type_name) is event_type_lookup.UPSTREAM(type_name)  # from the dict
+
+
+def test_unknown_event_types_behave_as_upstream() -> None:
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+    assert Event.resolve_by_type("no_such_event", default=Event) is Event
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("topic", default=Event) is None
+
+
+def test_stored_events_deserialise_the_same() -> None:
+    stored = [
+        {"event": "action", "name": "action_session_start", "timestamp": 1.0},
+        {"event": "session_started", "timestamp": 2.0},
+        {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 1.0}},
+         "timestamp": 3.0},
+        {"event": "slot", "name": "screened", "value": True, "timestamp": 4.0},
+        {"event": "bot", "text": "Hello!", "timestamp": 5.0},
+    ]
+    events = deserialise_events(stored)
+    assert [type(e).__name__ for e in events] == [
+        "ActionExecuted", "SessionStarted", "UserUttered", "SlotSet", "BotUttered"]
+    assert [e.as_dict()["event"] for e in events] == [e["event"] for e in stored]
+
+
+# nlu_token_cap
+
+def tokenizer() -> WhitespaceTokenizer:
+    return WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+
+
+def test_a_huge_message_keeps_only_the_first_tokens() -> None:
+    message = Message({TEXT: " ".join(f"word{i}" for i in range(20_000))})
+    tokenizer().process([message])
+    tokens = message.get(TOKENS_NAMES[TEXT])
+    assert len(tokens) == nlu_token_cap.MAX_TOKENS
+    assert [t.text for t in tokens[:2]] == ["word0", "word1"]
+    assert message.get(TEXT).endswith("word19999")  # the text itself is untouched
+
+
+def test_no_message_a_channel_accepts_is_cut() -> None:
+    densest = "a " * 500  # 1,000 characters: the channels' cap
+    message = Message({TEXT: densest.strip()})
+    tokenizer().process([message])
+    assert len(message.get(TOKENS_NAMES[TEXT])) == 500 <= nlu_token_cap.MAX_TOKENS
+
+
+def test_training_data_is_not_cut() -> None:
+    example = Message({TEXT: " ".join(["word"] * 800), "intent": "describe_problem"})
+    tokenizer().process_training_data(TrainingData([example]))
+    assert len(example.get(TOKENS_NAMES[TEXT])) == 800
+
+
+# tracker_event_cache
+
+def sql_store(path: Any) -> SQLTrackerStore:
+    domain = Domain.from_dict({"slots": {"screened": {"type": "bool", "initial_value": False,
+                                                     "mappings": [{"type": "custom"}]}}})
+    return SQLTrackerStore(domain, dialect="sqlite", db=str(path))
+
+
+def turn(tracker: DialogueStateTracker, text: str, at: float) -> None:
+    """One turn's events, as Rasa adds them (timestamps increasing)."""
+    tracker.update(UserUttered(text, {"name": "greet", "confidence": 0.9},
+                               [{"entity": "body_part", "value": "back", "start": 0, "end": 4}],
+                               timestamp=at))
+    tracker.update(ActionExecuted("action_advise", timestamp=at + 0.1))
+    tracker.update(SlotSet("screened", True, timestamp=at + 0.2))
+    tracker.update(BotUttered("Hello", {"buttons": [{"title": "Yes", "payload": "/affirm"}]}, timestamp=at + 0.3))
+    tracker.update(ActionExecuted("action_listen", timestamp=at + 0.4))
+
+
+def as_stored(tracker: Optional[DialogueStateTracker]) -> Any:
+    return None if tracker is None else ([e.as_dict() for e in tracker.events], tracker.current_slot_values())
+
+
+async def upstream_view(store: SQLTrackerStore, sender_id: str) -> Any:
+    return as_stored(await tracker_event_cache.UPSTREAM_RETRIEVE(store, sender_id, False))
+
+
+def test_cached_conversations_read_back_exactly_as_rasa_reads_them(tmp_path: Any, monkeypatch: Any) -> None:
+    store = sql_store(tmp_path / "tracker.db")
+    upstream_reads = []
+    original = tracker_event_cache.UPSTREAM_RETRIEVE
+
+    async def counting(*args: Any) -> Any:
+        upstream_reads.append(args[1])
+        return await original(*args)
+
+    async def conversation() -> None:
+        tracker = await store.get_or_create_tracker("visitor")
+        tracker.update(ActionExecuted("action_session_start", timestamp=1.0))
+        tracker.update(SessionStarted(timestamp=1.1))
+        tracker.update(ActionExecuted("action_listen", timestamp=1.2))
+        await store.save(tracker)
+        for number in range(6):
+            monkeypatch.setattr(tracker_event_cache, "UPSTREAM_RETRIEVE", counting)
+            tracker = await store.retrieve("visitor")
+            monkeypatch.setattr(tracker_event_cache, "UPSTREAM_RETRIEVE", original)
+            assert as_stored(tracker) == await upstream_view(store, "visitor")
+            turn(tracker, f"message {number}", at=10.0 + number)
+            await store.save(tracker)
+        assert as_stored(await store.retrieve("visitor")) == await upstream_view(store, "visitor")
+
+    asyncio.run(conversation())
+    assert len(upstream_reads) == 1  # the first read after creation; every later turn from memory
+
+
+def test_a_deleted_conversation_is_not_served_from_memory(tmp_path: Any) -> None:
+    store = sql_store(tmp_path / "tracker.db")
+
+    async def conversation() -> None:
+        tracker = await store.get_or_create_tracker("visitor")
+        turn(tracker, "hi", at=1.0)
+        await store.save(tracker)
+        tracker = await store.retrieve("visitor")
+        turn(tracker, "again", at=2.0)
+        await store.save(tracker)
+        with store.session_scope() as session:  # "forget me", or the retention purge
+            session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == "visitor").delete()
+            session.commit()
+        assert await store.retrieve("visitor") is None
+
+    asyncio.run(conversation())
+
+
+def test_writes_by_another_process_are_seen(tmp_path: Any) -> None:
+    ours, other = sql_store(tmp_path / "tracker.db"), sql_store(tmp_path / "tracker.db")
+
+    async def conversation() -> None:
+        tracker = await ours.get_or_create_tracker("visitor")
+        turn(tracker, "hi", at=1.0)
+        await ours.save(tracker)
+        await ours.save(await ours.retrieve("visitor"))  # now cached in `ours`
+        elsewhere = await other.retrieve("visitor")
+        turn(elsewhere, "from another replica", at=5.0)
+        await other.save(elsewhere)
+        assert as_stored(await ours.retrieve("visitor")) == await upstream_view(ours, "visitor")
+        assert (await ours.retrieve("visitor")).latest_message.text == "from another replica"
+
+    asyncio.run(conversation())
+
+
+def test_a_new_session_reads_only_its_own_events(tmp_path: Any) -> None:
+    store = sql_store(tmp_path / "tracker.db")
+
+    async def conversation() -> None:
+        tracker = await store.get_or_create_tracker("visitor")
+        turn(tracker, "hi", at=1.0)
+        await store.save(tracker)
+        tracker = await store.retrieve("visitor")
+        turn(tracker, "again", at=2.0)
+        await store.save(tracker)
+        tracker = await store.retrieve("visitor")  # from memory
+        later = time.time() + 86400
+        tracker.update(ActionExecuted("action_session_start", timestamp=later))
+        tracker.update(SessionStarted(timestamp=later + 0.1))
+        tracker.update(ActionExecuted("action_listen", timestamp=later + 0.2))
+        turn(tracker, "back after a day", at=later + 1)
+        await store.save(tracker)
+        view = as_stored(await store.retrieve("visitor"))
+        assert view == await upstream_view(store, "visitor")
+        assert [e["event"] for e in view[0]][:2] == ["session_started", "action"]
+
+    asyncio.run(conversation())

@@ -1,0 +1,132 @@
+"""SQL tracker store: keep each conversation's stored events in memory between its turns.
+
+Why: on every message rasa 3.6's `SQLTrackerStore` reads all events of the conversation's
+current session back from the database, parses their JSON, rebuilds Event objects and replays
+them, and on saving counts them again to know which ones are new. That cost grows with the
+conversation: with 100-turn conversations it was 35 % of the Rasa server's CPU (py-spy;
+bench/README.md), and a large part of the 14 % SQL share of a short conversation's turn.
+
+What it does: after a turn is saved, the conversation's events (exactly as the database returns
+them: each new event goes through the same JSON round trip) and a marker of what the database
+holds for it (row count and highest id, read in the same transaction as the insert) stay in a
+small LRU cache. The next `retrieve` reads only that marker (one indexed query); when it matches,
+the tracker is rebuilt from the cached events, without reading, parsing or deserialising them.
+Anything else falls back to Rasa's own code and drops the entry: a marker that changed (the
+conversation was deleted on request, purged by retention, or written by another process), a
+turn that started a new session (Rasa then reads only the new session's events), a tracker that
+was not built from the cached events, `retrieve_full_tracker`, and entries idle for TTL_S (so a
+forgotten conversation does not linger in memory).
+
+`save` repeats Rasa's own `save` (same rows written) and adds the marker before the commit.
+Targets rasa 3.6.21 (SQLAlchemy 1.4). tests/unit/test_patches.py fails when any of the replaced
+or reproduced upstream functions changes.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+MAX_CONVERSATIONS = 1000
+TTL_S = 600.0
+
+UPSTREAM_SOURCES = {
+    "rasa.core.tracker_store.SQLTrackerStore._retrieve":
+        "c8adbf6f4b61ddd1124690944ebdf2ebc82d0723bd07c6704caab0b80120a0ef",
+    "rasa.core.tracker_store.SQLTrackerStore.save":
+        "57165e46eab3de0866e77f03df0bf7fd5eac2c1de617ed431b934c9a4edfeef6",
+    "rasa.core.tracker_store.SQLTrackerStore._additional_events":
+        "d22f99eb863acb07afee63d9fe3a04ca8464251e67a43eb7d36c2d65ffc1653f",
+    "rasa.core.tracker_store.SQLTrackerStore._event_query":
+        "cd44f7901b860bfd598a813bde17d0d5b0d7bab129feaf76bb2dca87d628625b",
+}
+
+UPSTREAM_RETRIEVE = SQLTrackerStore.__dict__.get("_upstream_retrieve", SQLTrackerStore._retrieve)
+UPSTREAM = SQLTrackerStore.__dict__.get("_upstream_save", SQLTrackerStore.save)
+
+Marker = Tuple[int, Optional[int]]
+
+
+class Cached(NamedTuple):
+    events: Tuple[Event, ...]  # the current session's events, as the database returns them
+    marker: Marker  # (rows, highest id) of the conversation when these events were cached
+    used_at: float
+
+
+def _cache(store: SQLTrackerStore) -> "OrderedDict[str, Cached]":
+    return store.__dict__.setdefault("_event_cache", OrderedDict())
+
+
+def _marker(store: SQLTrackerStore, session: Any, sender_id: str) -> Marker:
+    event = store.SQLEvent
+    count, highest = session.query(sa.func.count(event.id), sa.func.max(event.id)).filter(
+        event.sender_id == sender_id).one()
+    return int(count), highest
+
+
+def _forget_idle(cache: "OrderedDict[str, Cached]", now: float) -> None:
+    while cache and (len(cache) > MAX_CONVERSATIONS or now - next(iter(cache.values())).used_at > TTL_S):
+        cache.popitem(last=False)
+
+
+async def _retrieve(self: SQLTrackerStore, sender_id: str,
+                    fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+    """Rasa's `_retrieve`, from the cache when the database still holds what was cached."""
+    if fetch_events_from_all_sessions or not self.domain:
+        return await UPSTREAM_RETRIEVE(self, sender_id, fetch_events_from_all_sessions)
+    cache, now = _cache(self), time.monotonic()
+    _forget_idle(cache, now)
+    with self.session_scope() as session:
+        marker = _marker(self, session, sender_id)
+    cached = cache.pop(sender_id, None)
+    if cached is not None and cached.marker == marker:
+        cache[sender_id] = cached._replace(used_at=now)
+        return DialogueStateTracker.from_events(sender_id, list(cached.events), self.domain.slots)
+    tracker = await UPSTREAM_RETRIEVE(self, sender_id, fetch_events_from_all_sessions)
+    if tracker is not None:  # read after the marker: at worst newer, then the next marker differs
+        cache[sender_id] = Cached(tuple(tracker.events), marker, now)
+    return tracker
+
+
+async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
+    """Rasa's `save` (same rows), then the cache entry moves on to the saved events."""
+    await self.stream_events(tracker)
+    sender_id = tracker.sender_id
+    cached = _cache(self).pop(sender_id, None)
+    stored: List[Event] = []
+    with self.session_scope() as session:
+        # only store recent events
+        events = list(self._additional_events(session, tracker))
+        for event in events:
+            data = event.as_dict()
+            intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
+            serialised = json.dumps(data)
+            session.add(self.SQLEvent(sender_id=sender_id, type_name=event.type_name,
+                                      timestamp=data.get("timestamp"), intent_name=intent,
+                                      action_name=data.get("name"), data=serialised))
+            if cached is not None:
+                stored.append(Event.from_parameters(json.loads(serialised)))
+        marker = _marker(self, session, sender_id) if cached is not None else None
+        session.commit()
+    if cached is None or marker is None:
+        return
+    built_from_cache = len(tracker.events) - len(events) == len(cached.events) and all(
+        a is b for a, b in zip(tracker.events, cached.events))
+    complete = all(e is not None and not isinstance(e, SessionStarted) for e in stored)
+    if built_from_cache and complete:
+        _cache(self)[sender_id] = Cached(cached.events + tuple(stored), marker, time.monotonic())
+
+
+def apply() -> None:
+    """Install the patch (idempotent)."""
+    SQLTrackerStore._upstream_retrieve = UPSTREAM_RETRIEVE  # type: ignore[attr-defined]
+    SQLTrackerStore._upstream_save = UPSTREAM  # type: ignore[attr-defined]
+    SQLTrackerStore._retrieve = _retrieve  # type: ignore[assignment]
+    SQLTrackerStore.save = save  # type: ignore[assignment]
