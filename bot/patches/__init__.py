@@ -14,6 +14,7 @@ PATCHES: List[str] = [
     "bot.patches.event_type_lookup",  # event class by name from a dict, not a class-tree walk
     "bot.patches.nlu_token_cap",  # NLU reads at most 500 tokens: DIET is quadratic in length
     "bot.patches.tracker_event_cache",  # SQL tracker store: no re-reading a conversation each turn
+    "bot.patches.sqlite_tracker_journal",  # SQLite tracker store: WAL, no disk flush per commit
 ]
 
 

@@ -30,7 +30,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
-from bot.patches import action_response_schema, event_type_lookup, nlu_token_cap, tracker_event_cache
+from bot.patches import (action_response_schema, event_type_lookup, nlu_token_cap, sqlite_tracker_journal,
+                         tracker_event_cache)
 
 VALID_RESPONSES = [
     {},
@@ -52,7 +53,8 @@ def applied() -> None:
     patches.apply()
 
 
-PATCH_MODULES = [action_response_schema, event_type_lookup, nlu_token_cap, tracker_event_cache]
+PATCH_MODULES = [action_response_schema, event_type_lookup, nlu_token_cap, tracker_event_cache,
+                 sqlite_tracker_journal]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
 
 
@@ -333,3 +335,15 @@ def test_a_new_session_reads_only_its_own_events(tmp_path: Any) -> None:
         assert [e["event"] for e in view[0]][:2] == ["session_started", "action"]
 
     asyncio.run(conversation())
+
+
+# sqlite_tracker_journal
+
+def test_the_sqlite_tracker_store_uses_a_write_ahead_log(tmp_path: Any) -> None:
+    store = sql_store(tmp_path / "tracker.db")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    asyncio.run(store.save(DialogueStateTracker("visitor", [])))
+    sql_store(tmp_path / "tracker.db")  # a second store on the same file: one listener each
+    assert SQLTrackerStore.__init__ is sqlite_tracker_journal.__init__
