@@ -38,7 +38,7 @@ trap 'exit 0' INT TERM
 
 env -u RASA_TOKEN "$VENV_BIN/python" -m bot.security.action_server --actions actions --port "$ACTIONS_PORT" &
 pids+=($!)
-"$VENV_BIN/rasa" run --enable-api --cors "*" --port "$RASA_PORT" "${auth[@]}" \
+"$VENV_BIN/python" -m bot.server run --enable-api --cors "*" --port "$RASA_PORT" "${auth[@]}" \
   --model "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" --credentials "$RUN_DIR/credentials.yml" &
 pids+=($!)
 

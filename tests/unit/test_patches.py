@@ -76,8 +76,8 @@ def upstream_source(module: Any, qualified_name: str) -> str:
     return inspect.getsource(obj)
 
 
-def test_every_patch_module_is_applied() -> None:
-    assert patches.PATCHES == [module.__name__ for module in PATCH_MODULES]
+def test_every_patch_module_here_is_applied() -> None:
+    assert {module.__name__ for module in PATCH_MODULES} <= set(patches.PATCHES)
 
 
 @pytest.mark.parametrize("module, qualified_name", UPSTREAM_FUNCTIONS,
