@@ -15,6 +15,8 @@ PATCHES: List[str] = [
     "bot.patches.nlu_token_cap",  # NLU reads at most 500 tokens: DIET is quadratic in length
     "bot.patches.tracker_event_cache",  # SQL tracker store: no re-reading a conversation each turn
     "bot.patches.sqlite_tracker_journal",  # SQLite tracker store: WAL, no disk flush per commit
+    "bot.patches.action_unavailable",  # action server down: a polite apology, not silence
+    "bot.patches.redis_lock_atomic",  # Redis lock store: tickets in one transaction across replicas
 ]
 
 
