@@ -10,6 +10,7 @@ import time
 from typing import Any, Dict, Optional
 
 import jsonschema
+import sqlalchemy
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -345,5 +346,22 @@ def test_the_sqlite_tracker_store_uses_a_write_ahead_log(tmp_path: Any) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     asyncio.run(store.save(DialogueStateTracker("visitor", [])))
-    sql_store(tmp_path / "tracker.db")  # a second store on the same file: one listener each
     assert SQLTrackerStore.__init__ is sqlite_tracker_journal.__init__
+
+
+def test_sqlite_connections_are_kept_and_usable_from_another_thread(tmp_path: Any) -> None:
+    import threading
+
+    store = sql_store(tmp_path / "tracker.db")
+    assert isinstance(store.engine.pool, sqlalchemy.pool.QueuePool)
+    counted = []
+
+    def count_events() -> None:  # what the retention job does from its worker thread
+        with store.session_scope() as session:
+            counted.append(session.query(store.SQLEvent).count())
+
+    worker = threading.Thread(target=count_events)
+    worker.start()
+    worker.join()
+    count_events()
+    assert counted == [0, 0]
