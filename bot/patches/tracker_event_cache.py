@@ -8,7 +8,7 @@ bench/README.md), and a large part of the 14 % SQL share of a short conversation
 
 What it does: after a turn is saved, the conversation's events (exactly as the database returns
 them: each new event goes through the same JSON round trip) and a marker of what the database
-holds for it (row count and highest id, read in the same transaction as the insert) stay in a
+holds for it (row count and highest id, as of that insert) stay in a
 small LRU cache. The next `retrieve` reads only that marker (one indexed query); when it matches,
 the tracker is rebuilt from the cached events, without reading, parsing or deserialising them.
 Anything else falls back to Rasa's own code and drops the entry: a marker that changed (the
@@ -17,12 +17,15 @@ turn that started a new session (Rasa then reads only the new session's events),
 was not built from the cached events, `retrieve_full_tracker`, and entries idle for TTL_S (so a
 forgotten conversation does not linger in memory).
 
-`save` repeats Rasa's own `save` (same rows written) and adds the marker before the commit.
+`save` repeats Rasa's own `save` (same rows written); when the database still holds exactly the
+cached events (marker read in the same transaction), it skips Rasa's count query, since that
+count is the number of cached events, and the new marker follows from the rows it inserts.
 Targets rasa 3.6.21 (SQLAlchemy 1.4). tests/unit/test_patches.py fails when any of the replaced
 or reproduced upstream functions changes.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections import OrderedDict
@@ -65,9 +68,11 @@ def _cache(store: SQLTrackerStore) -> "OrderedDict[str, Cached]":
 
 
 def _marker(store: SQLTrackerStore, session: Any, sender_id: str) -> Marker:
-    event = store.SQLEvent
-    count, highest = session.query(sa.func.count(event.id), sa.func.max(event.id)).filter(
-        event.sender_id == sender_id).one()
+    """(rows, highest id) of the conversation: one indexed query, no ORM."""
+    table = store.SQLEvent.__table__.name
+    count, highest = session.execute(
+        sa.text(f"SELECT count(id), max(id) FROM {table} WHERE sender_id = :sender_id"),
+        {"sender_id": sender_id}).one()
     return int(count), highest
 
 
@@ -95,32 +100,45 @@ async def _retrieve(self: SQLTrackerStore, sender_id: str,
     return tracker
 
 
+def _built_from(tracker: DialogueStateTracker, cached: Cached) -> bool:
+    """The tracker starts with the cached events themselves (it was rebuilt from them)."""
+    return len(tracker.events) >= len(cached.events) and all(
+        a is b for a, b in zip(tracker.events, cached.events))
+
+
 async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
     """Rasa's `save` (same rows), then the cache entry moves on to the saved events."""
     await self.stream_events(tracker)
     sender_id = tracker.sender_id
     cached = _cache(self).pop(sender_id, None)
+    if cached is not None and not _built_from(tracker, cached):
+        cached = None
     stored: List[Event] = []
     with self.session_scope() as session:
-        # only store recent events
-        events = list(self._additional_events(session, tracker))
+        if cached is not None and _marker(self, session, sender_id) == cached.marker:
+            # The database holds exactly the cached events, so Rasa's count of the current
+            # session's stored events (`_additional_events`) is their number.
+            events = list(itertools.islice(tracker.events, len(cached.events), None))
+        else:
+            cached = None
+            # only store recent events
+            events = list(self._additional_events(session, tracker))
+        rows = []
         for event in events:
             data = event.as_dict()
             intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
             serialised = json.dumps(data)
-            session.add(self.SQLEvent(sender_id=sender_id, type_name=event.type_name,
+            rows.append(self.SQLEvent(sender_id=sender_id, type_name=event.type_name,
                                       timestamp=data.get("timestamp"), intent_name=intent,
                                       action_name=data.get("name"), data=serialised))
+            session.add(rows[-1])
             if cached is not None:
                 stored.append(Event.from_parameters(json.loads(serialised)))
-        marker = _marker(self, session, sender_id) if cached is not None else None
+        if cached is not None:
+            session.flush()
+            marker = (cached.marker[0] + len(rows), max([row.id for row in rows], default=cached.marker[1]))
         session.commit()
-    if cached is None or marker is None:
-        return
-    built_from_cache = len(tracker.events) - len(events) == len(cached.events) and all(
-        a is b for a, b in zip(tracker.events, cached.events))
-    complete = all(e is not None and not isinstance(e, SessionStarted) for e in stored)
-    if built_from_cache and complete:
+    if cached is not None and all(e is not None and not isinstance(e, SessionStarted) for e in stored):
         _cache(self)[sender_id] = Cached(cached.events + tuple(stored), marker, time.monotonic())
 
 

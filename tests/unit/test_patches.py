@@ -297,6 +297,25 @@ def test_a_deleted_conversation_is_not_served_from_memory(tmp_path: Any) -> None
     asyncio.run(conversation())
 
 
+def test_a_purge_during_a_turn_falls_back_to_rasas_count(tmp_path: Any) -> None:
+    store = sql_store(tmp_path / "tracker.db")
+
+    async def conversation() -> None:
+        tracker = await store.get_or_create_tracker("visitor")
+        turn(tracker, "old", at=1.0)
+        await store.save(tracker)
+        await store.save(await store.retrieve("visitor"))
+        tracker = await store.retrieve("visitor")  # from memory
+        with store.session_scope() as session:  # the retention job, while the turn runs
+            session.query(store.SQLEvent).filter(store.SQLEvent.timestamp < 1.5).delete()
+            session.commit()
+        turn(tracker, "new", at=time.time())
+        await store.save(tracker)
+        assert as_stored(await store.retrieve("visitor")) == await upstream_view(store, "visitor")
+
+    asyncio.run(conversation())
+
+
 def test_writes_by_another_process_are_seen(tmp_path: Any) -> None:
     ours, other = sql_store(tmp_path / "tracker.db"), sql_store(tmp_path / "tracker.db")
 
