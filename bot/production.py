@@ -42,6 +42,8 @@ DEFAULTS: Dict[str, str] = {
     "RABBITMQ_QUEUE": "rasa_events",
     "TICKET_LOCK_LIFETIME": "10",  # Rasa's: seconds before a dead replica's conversation lock expires
     "TRUSTED_PROXIES": "1",  # the replicas sit behind the balancer
+    "ANALYTICS_PORT": "5070",  # the analytics consumer's staff report (also at /staff/ on RASA_PORT)
+    "ANALYTICS_QUEUE": "rasa_analytics",  # its own queue on Rasa's exchange
 }
 SECRETS = {"TRACKER_DB_PASSWORD", "RABBITMQ_PASSWORD", "REDIS_PASSWORD", "RASA_TOKEN"}
 
@@ -115,7 +117,9 @@ def nginx_conf(s: Mapping[str, str], run_dir: Path) -> str:
     one conversation from running at once, whichever replica gets them."""
     rasa = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"
                      for p in replica_ports(s["RASA_REPLICA_BASE_PORT"], s["RASA_REPLICAS"]))
-    actions = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"
+    # max_fails=0: an action server is tried again at once when it comes back (a refused
+    # connection costs nothing, and the other one is tried next).
+    actions = "\n".join(f"    server 127.0.0.1:{p} max_fails=0;"
                         for p in replica_ports(s["ACTION_REPLICA_BASE_PORT"], s["ACTION_REPLICAS"]))
     run_dir = run_dir.resolve()
     return f"""# Written by `python -m bot.production nginx` (scripts/run-prod.sh); edit the environment, not this file.
@@ -144,6 +148,10 @@ http {{
   }}
   server {{
     listen {s['RASA_PORT']};
+    location /staff/ {{
+      proxy_pass http://127.0.0.1:{s['ANALYTICS_PORT']}/;
+      proxy_connect_timeout 2s;
+    }}
     location / {{
       proxy_pass http://rasa;
       proxy_http_version 1.1;

@@ -29,6 +29,7 @@ import yaml
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.core.events import BotUttered, Event
 from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import ClientResponseError
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,8 @@ def is_unavailable(error: BaseException) -> bool:
         return True
     if isinstance(error, RasaException):
         cause = error.__cause__
-        if isinstance(cause, aiohttp.ClientResponseError):
-            return cause.status >= 500
+        if isinstance(cause, (ClientResponseError, aiohttp.ClientResponseError)):
+            return cause.status >= 500  # 502/503 from a load balancer with no action server left
         message = str(error)
         return "Couldn't connect" in message or "non 200 status code" in message
     return False

@@ -22,6 +22,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import requests
 
+from bot.security.limits import SOMETHING_WENT_WRONG
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 300
 
@@ -119,6 +121,9 @@ class Stack:
             if response.status_code != 200:
                 return Reply(False, response.status_code, [], seconds, started, response.text[:200])
             messages = response.json()
+            text = "\n".join(m.get("text") or "" for m in messages)
+            if SOMETHING_WENT_WRONG in text:  # bot/security/hooks.py: the message was not handled
+                return Reply(False, 200, messages, seconds, started, "'Sorry, something went wrong' reply")
             return Reply(bool(messages), 200, messages, seconds, started, "" if messages else "empty reply")
         except (requests.RequestException, ValueError) as error:
             return Reply(False, 0, [], time.monotonic() - started, started, type(error).__name__)
@@ -190,6 +195,7 @@ def start_stack(run_dir: Path, **overrides: str) -> Stack:
         "RASA_REPLICA_BASE_PORT": str(rasa_base + 1), "ACTION_REPLICA_BASE_PORT": str(actions_base + 1),
         "RASA_REPLICAS": "2", "ACTION_REPLICAS": "2",
         "TRACKER_DB_NAME": f"massage_test_{suffix}", "RABBITMQ_QUEUE": f"rasa_events_test_{suffix}",
+        "ANALYTICS_QUEUE": f"rasa_analytics_test_{suffix}", "ANALYTICS_PORT": str(free_port_block(1)),
         "RUN_DIR": str(run_dir), "RASA_TOKEN_FILE": str(run_dir / "rasa-token"),
         "RATE_LIMIT_ADDRESS": "1000000/60", "RATE_LIMIT_CONVERSATION": "1000000/60",
         "PROD_RESTART_DELAY_S": "8",
@@ -214,7 +220,8 @@ def stop_stack(stack: Stack) -> None:
             os.killpg(stack.process.pid, signal.SIGKILL)
     drop = f'DROP DATABASE IF EXISTS "{stack.env["TRACKER_DB_NAME"]}" WITH (FORCE)'
     subprocess.run(["psql", "-h", "127.0.0.1", "-d", "postgres", "-qc", drop], capture_output=True)
-    subprocess.run(["rabbitmqctl", "delete_queue", stack.env["RABBITMQ_QUEUE"]], capture_output=True)
+    for queue in (stack.env["RABBITMQ_QUEUE"], stack.env["ANALYTICS_QUEUE"]):
+        subprocess.run(["rabbitmqctl", "delete_queue", queue], capture_output=True)
 
 
 # --- the machine's services -------------------------------------------------------------------

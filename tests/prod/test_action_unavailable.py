@@ -77,3 +77,13 @@ def test_server_error_status_is_an_outage_but_not_a_client_error() -> None:
             return error
     assert action_unavailable.is_unavailable(wrapped(502))
     assert not action_unavailable.is_unavailable(wrapped(404))
+
+
+def test_bad_gateway_from_the_balancer_is_an_outage() -> None:
+    """What rasa raises when nginx has no action server left: its own ClientResponseError."""
+    from rasa.utils.endpoints import ClientResponseError
+
+    try:
+        raise RasaException("Failed to execute custom action 'x'") from ClientResponseError(502, "Bad Gateway", "")
+    except RasaException as error:
+        assert action_unavailable.is_unavailable(error)

@@ -48,7 +48,7 @@ def project_variables() -> Set[str]:
 
 def test_every_manifest_variable_is_one_run_prod_knows() -> None:
     known = project_variables()
-    for name in ("massage-rasa", "massage-actions"):
+    for name in ("massage-rasa", "massage-actions", "massage-analytics"):
         unknown = set(container_env(name)) - known
         assert not unknown, f"{name}: {unknown}"
 
@@ -68,7 +68,7 @@ def test_rasa_pods_get_the_production_endpoints_from_the_same_variables() -> Non
 
 
 def test_secrets_come_only_from_the_secret() -> None:
-    for name in ("massage-rasa", "massage-actions"):
+    for name in ("massage-rasa", "massage-actions", "massage-analytics"):
         env = container_env(name)
         for variable in env:
             if variable in production.SECRETS or variable == "DATABASE_URL":

@@ -1,0 +1,64 @@
+"""Which events count as what (pure: no I/O, no Rasa).
+
+An event is one JSON object from Rasa's event broker: `event` (user, bot, action, ...),
+`sender_id`, `timestamp`, and for user messages `input_channel`, `text` and `parse_data`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Collection, Dict, List, Optional
+
+METRICS = ("conversations", "recommendations", "booking_offers", "handoffs", "red_flags",
+           "absolute_contraindications", "fallbacks")
+RECOMMENDATION_MARK = "Would you like to know more about the first option"
+BOOK_PAYLOAD = "/book_session"
+FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_ACTION = "action_default_fallback"
+
+
+@dataclass
+class Counted:
+    """What one event adds: metric names, and the message that caused a fallback."""
+    day: str
+    metrics: List[str] = field(default_factory=list)
+    fallback_text: Optional[str] = None
+    channel: Optional[str] = None  # set by user messages; other events use the conversation's
+
+
+def day_of(event: Dict[str, Any]) -> str:
+    return datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc).date().isoformat()
+
+
+def count(event: Dict[str, Any], absolute_conditions: Collection[str], last_user_text: Optional[str]) -> Counted:
+    """The figures one event contributes (conversations are counted by the store, once per
+    conversation, channel and day)."""
+    kind = event.get("event")
+    counted = Counted(day_of(event))
+    if kind == "user":
+        counted.channel = event.get("input_channel") or "unknown"
+        parse = event.get("parse_data") or {}
+        intent = (parse.get("intent") or {}).get("name")
+        if intent == FALLBACK_INTENT:
+            counted.metrics.append("fallbacks")
+            counted.fallback_text = event.get("text") or ""
+        own = [e for e in parse.get("entities") or [] if e.get("role") not in ("negated", "other")]
+        if intent == "report_emergency" or any(e.get("entity") == "red_flag" for e in own):
+            counted.metrics.append("red_flags")
+        if any(e.get("entity") == "condition" and e.get("value") in absolute_conditions for e in own):
+            counted.metrics.append("absolute_contraindications")
+    elif kind == "action":
+        name = event.get("name")
+        if name == "action_handoff":
+            counted.metrics.append("handoffs")
+        elif name == FALLBACK_ACTION:
+            counted.metrics.append("fallbacks")
+            counted.fallback_text = last_user_text
+    elif kind == "bot":
+        text = event.get("text") or ""
+        buttons = (event.get("data") or {}).get("buttons") or []
+        if RECOMMENDATION_MARK in text:
+            counted.metrics.append("recommendations")
+        if any((b.get("payload") or "").startswith(BOOK_PAYLOAD) for b in buttons):
+            counted.metrics.append("booking_offers")
+    return counted
