@@ -31,7 +31,7 @@ CHANNELS = {
                  {"access_token", "secret_token"}),
     "twilio": ("bot.channels.messaging.NumberedTwilioInput", {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN",
                           "twilio_number": "TWILIO_NUMBER", "webhook_url": "TWILIO_WEBHOOK_URL"}, {"auth_token"}),
-    "slack": ("slack", {"slack_token": "SLACK_TOKEN", "slack_channel": "SLACK_CHANNEL",
+    "slack": ("bot.channels.messaging.SignedSlackInput", {"slack_token": "SLACK_TOKEN", "slack_channel": "SLACK_CHANNEL",
                         "slack_signing_secret": "SLACK_SIGNING_SECRET"}, {"slack_token", "slack_signing_secret"}),
 }
 OPTIONAL_CHANNEL_VARIABLES = {"SLACK_CHANNEL", "TELEGRAM_SECRET_TOKEN", "TWILIO_WEBHOOK_URL"}

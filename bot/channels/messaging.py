@@ -3,9 +3,9 @@
 Every webhook request must prove it comes from the app: Twilio's X-Twilio-Signature is checked
 with the account's auth token (the `twilio` package's RequestValidator), Telegram's
 X-Telegram-Bot-Api-Secret-Token against the secret registered with setWebhook (TELEGRAM_SECRET_TOKEN,
-or one derived from the bot token). Unsigned or wrongly signed requests get 403 and are logged
-without their content; signed but malformed ones get 400. Slack's connector checks Slack's
-signature itself. Rasa's connectors re-raise errors in "debug mode" (a 500); here they don't.
+or one derived from the bot token), Slack's X-Slack-Signature with the signing secret (Rasa's own
+check). Unsigned or wrongly signed requests get 403 and are logged without their content; signed
+but malformed ones get 400. Rasa's connectors re-raise errors in "debug mode" (a 500); here they don't.
 
 Telegram and Slack show buttons natively. Rasa's Telegram connector registers its webhook in a
 short-lived event loop at start-up and keeps the HTTP session bound to it, so the first reply
@@ -23,6 +23,7 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.slack import SlackInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 from sanic import Blueprint, Sanic, response
@@ -209,3 +210,22 @@ def _message_is_well_formed(message: Any) -> bool:
         return False
     text = message.get("text")
     return text is None or isinstance(text, str)
+
+
+class SignedSlackInput(SlackInput):
+    """Rasa's Slack connector; a request without Slack's signature gets 403 before it is read."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "slack"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+
+        @blueprint.middleware("request")
+        async def signed_only(request: Request) -> Optional[HTTPResponse]:
+            if request.path.endswith("/webhook") and not self.is_request_from_slack_authentic(request):
+                return _refuse(self.name(), request)
+            return None
+
+        return blueprint

@@ -132,11 +132,19 @@ def test_slack_message_gets_a_reply(messaging) -> None:
     assert all(c["body"]["channel"] == "D0001" for c in sent)
 
 
-def test_slack_rejects_unsigned_requests(messaging) -> None:
-    body = slack_event("hello")
-    response = requests.post(f"{messaging['url']}/webhooks/slack/webhook", data=body,
-                             headers={"Content-Type": "application/json"}, timeout=30)
-    assert response.status_code >= 400
+@pytest.mark.parametrize("signature", [None, "v0=" + "0" * 64, "wrong-secret"])
+def test_slack_refuses_unsigned_or_wrongly_signed_requests(messaging, signature) -> None:
+    body = slack_event("forged slack message")
+    headers = {"Content-Type": "application/json"}
+    if signature == "wrong-secret":
+        headers = {**slack_headers(body), "X-Slack-Signature": "v0=" + hmac.new(
+            b"not-the-secret", f"v0:{int(time.time())}:".encode() + body, hashlib.sha256).hexdigest()}
+    elif signature:
+        headers = {**slack_headers(body), "X-Slack-Signature": signature}
+    response = requests.post(f"{messaging['url']}/webhooks/slack/webhook", data=body, headers=headers, timeout=30)
+    assert response.status_code == 403
+    log = messaging["log"].read_text()
+    assert "Refused a slack webhook request" in log and "forged slack message" not in log
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret", TELEGRAM_SECRET + "x"])

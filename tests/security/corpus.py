@@ -196,7 +196,7 @@ def _messaging_cases(rng: random.Random) -> List[Case]:
     for body in (b"{}", b"", _json({"event": {"type": "message", "text": "hi", "user": "U1"}}), b"payload=%7B%7D"):
         cases.append(Case("Slack without a valid signature", "/webhooks/slack/webhook", body,
                           headers={"Content-Type": "application/json", "X-Slack-Signature": "v0=bad",
-                                   "X-Slack-Request-Timestamp": "0"}, expect="4xx"))
+                                   "X-Slack-Request-Timestamp": "0"}, expect="403"))
     for method in ("GET", "POST"):
         cases.append(Case("Telegram set_webhook from outside", "/webhooks/telegram/set_webhook", b"", method=method,
                           expect="403"))
