@@ -1,8 +1,16 @@
-"""Retention and "forget me" in the tracker store, with a clock the test controls."""
+"""Retention and "forget me" in the tracker store, with a clock the test controls, on SQLite (the
+embedded default) and PostgreSQL (production; the machine's server, as tests/prod uses it)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import time
+import uuid
 from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
 
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.domain import Domain
@@ -18,8 +26,40 @@ NOW = 1_800_000_000.0  # the test's "now"
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 
 
-def store_at(tmp_path: Path) -> PrivateSQLTrackerStore:
-    return PrivateSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+def postgres_up() -> bool:
+    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], capture_output=True).returncode == 0
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request: Any, tmp_path: Path) -> Iterator[Callable[[Path], PrivateSQLTrackerStore]]:
+    """A factory of stores on one fresh database (the same database on every call)."""
+    if request.param == "sqlite":
+        yield lambda path: PrivateSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+        return
+    if not postgres_up():
+        version = sorted(os.listdir("/etc/postgresql"))[-1] if os.path.isdir("/etc/postgresql") else "15"
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], capture_output=True)
+        deadline = time.monotonic() + 30
+        while not postgres_up() and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert postgres_up(), "PostgreSQL is not running on 127.0.0.1 (the production tests need it too)"
+    name = f"retention_test_{uuid.uuid4().hex[:8]}"
+    user = os.environ.get("TRACKER_DB_USER", "root")
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", user, "-d", "postgres", "-qc", f'CREATE DATABASE "{name}"'],
+                   check=True, capture_output=True)
+    stores = []
+
+    def make(_: Path) -> PrivateSQLTrackerStore:
+        store = PrivateSQLTrackerStore(domain=DOMAIN, dialect="postgresql", host="127.0.0.1", port=5432, db=name,
+                                       username=user, password=os.environ.get("TRACKER_DB_PASSWORD", ""))
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.engine.dispose()
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", user, "-d", "postgres", "-qc",
+                    f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True)
 
 
 def conversation(sender: str, at: float, text: str = "my back hurts") -> DialogueStateTracker:
@@ -36,7 +76,7 @@ def stored(store: PrivateSQLTrackerStore, sender: str) -> int:
         return session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).count()
 
 
-def test_events_older_than_the_retention_period_are_deleted(tmp_path: Path) -> None:
+def test_events_older_than_the_retention_period_are_deleted(tmp_path: Path, store_at: Any) -> None:
     store = store_at(tmp_path)
     asyncio.run(store.save(conversation("old", NOW - 31 * DAY)))
     asyncio.run(store.save(conversation("recent", NOW - 29 * DAY)))
@@ -49,13 +89,13 @@ def test_events_older_than_the_retention_period_are_deleted(tmp_path: Path) -> N
     assert stored(store, "recent") == 0 and stored(store, "today") == 3
 
 
-def test_purge_reaches_the_store_inside_rasas_wrapper(tmp_path: Path) -> None:
+def test_purge_reaches_the_store_inside_rasas_wrapper(tmp_path: Path, store_at: Any) -> None:
     store = store_at(tmp_path)
     asyncio.run(store.save(conversation("old", NOW - 40 * DAY)))
     assert purge(FailSafeTrackerStore(store), days=30, now=lambda: NOW) == 3
 
 
-def test_the_retention_job_purges_at_start_and_then_periodically(tmp_path: Path) -> None:
+def test_the_retention_job_purges_at_start_and_then_periodically(tmp_path: Path, store_at: Any) -> None:
     store = store_at(tmp_path)
     clock = {"now": NOW}
     asyncio.run(store.save(conversation("a", NOW - 10 * DAY)))
@@ -72,7 +112,8 @@ def test_the_retention_job_purges_at_start_and_then_periodically(tmp_path: Path)
     assert stored(store, "a") == 0
 
 
-def test_a_turn_that_asks_to_be_forgotten_deletes_the_conversation_instead_of_saving(tmp_path: Path) -> None:
+def test_a_turn_that_asks_to_be_forgotten_deletes_the_conversation_instead_of_saving(tmp_path: Path,
+                                                                                    store_at: Any) -> None:
     store = store_at(tmp_path)
     tracker = conversation("me", NOW - 60, text="I have a fever")
     asyncio.run(store.save(tracker))
@@ -84,19 +125,19 @@ def test_a_turn_that_asks_to_be_forgotten_deletes_the_conversation_instead_of_sa
     assert stored(store, "someone-else") == 3
 
 
-def test_delete_conversation_works_through_rasas_wrappers(tmp_path: Path) -> None:
+def test_delete_conversation_works_through_rasas_wrappers(tmp_path: Path, store_at: Any) -> None:
     store = store_at(tmp_path)
     asyncio.run(store.save(conversation("me", NOW)))
     assert asyncio.run(retention.delete_conversation(FailSafeTrackerStore(store), "me")) == 3
     assert stored(store, "me") == 0
 
 
-def test_sql_errors_never_show_the_message_text(tmp_path: Path) -> None:
+def test_sql_errors_never_show_the_message_text(tmp_path: Path, store_at: Any) -> None:
     assert store_at(tmp_path).engine.hide_parameters
 
 
 def test_the_cron_command_purges_and_forgets(tmp_path: Path, capsys) -> None:
-    store = store_at(tmp_path)
+    store = PrivateSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
     asyncio.run(store.save(conversation("old", 1000.0)))
     asyncio.run(store.save(conversation("me", 10 ** 10)))
     endpoints = tmp_path / "endpoints.yml"
