@@ -162,7 +162,8 @@ def build() -> List[Case]:
             cases.append(_message(channel, sender(), text, "odd Unicode"))
         for text in INJECTION:
             cases.append(_message(channel, sender(), text, "injection string"))
-            cases.append(_message(channel, sender(), "my neck is stiff " + text, "injection string"))
+            if channel == "rest":  # with entities around it, through the whole advice path
+                cases.append(_message(channel, sender(), "my neck is stiff " + text, "injection string"))
         for text in FORGED:
             cases.append(_message(channel, sender(), text, "forged button payload"))
     cases.append(_message("rest", sender(), ("my lower back is stiff " * 50)[:1000], "largest allowed message"))
