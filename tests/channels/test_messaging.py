@@ -231,3 +231,11 @@ def test_the_rest_channel_cannot_read_a_telegram_conversation(messaging) -> None
     reply = requests.post(f"{messaging['url']}/webhooks/rest/webhook", json={"sender": "5003", "message": "hi"},
                           timeout=30).json()
     assert "can't be continued here" in reply[0]["text"]
+
+
+def test_a_too_long_telegram_message_gets_the_friendly_reply(messaging) -> None:
+    fake = messaging["fake"]
+    before = len(fake.calls_to("/sendMessage"))
+    assert post_telegram(messaging, telegram_update(5004, "my shoulders ache " * 100)).status_code == 200
+    sent = fake.calls_to("/sendMessage")[before:]
+    assert [call["body"]["chat_id"] for call in sent] == ["5004"] and "too long" in sent[0]["body"]["text"]
