@@ -22,7 +22,7 @@ if [ -z "${RASA_TOKEN:-}" ]; then
   RASA_TOKEN="$("$VENV_BIN/python" -m bot.security.token "${RASA_TOKEN_FILE:-.data/rasa-token}")"
 fi
 export RASA_TOKEN
-auth=()
+auth=()  # the token goes by environment; bot.server also replaces --cors with ALLOWED_ORIGINS
 
 pids=()
 stop() {
