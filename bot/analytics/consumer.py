@@ -169,7 +169,7 @@ async def consume(env: Dict[str, str]) -> None:
     try:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=100)
-        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT)  # as rasa declares it
         queue = await channel.declare_queue(env.get("ANALYTICS_QUEUE", "rasa_analytics"), durable=True)
         await queue.bind(exchange)
         logger.info("Analytics consumer reading %s", queue.name)

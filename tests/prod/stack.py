@@ -75,6 +75,7 @@ class Reply:
     seconds: float
     started: float
     error: str = ""
+    wall: float = 0.0  # time.time() when it was sent: stored events carry wall-clock timestamps
 
     @property
     def text(self) -> str:
@@ -113,20 +114,20 @@ class Stack:
 
     def send(self, sender: str, message: str, port: Optional[int] = None, timeout: float = 30) -> Reply:
         """One message over the REST channel, to the balancer or straight to one replica."""
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
         try:
             response = requests.post(f"http://127.0.0.1:{port or self.port}/webhooks/rest/webhook",
                                      json={"sender": sender, "message": message}, timeout=timeout)
             seconds = time.monotonic() - started
             if response.status_code != 200:
-                return Reply(False, response.status_code, [], seconds, started, response.text[:200])
+                return Reply(False, response.status_code, [], seconds, started, response.text[:200], wall)
             messages = response.json()
             text = "\n".join(m.get("text") or "" for m in messages)
             if SOMETHING_WENT_WRONG in text:  # bot/security/hooks.py: the message was not handled
-                return Reply(False, 200, messages, seconds, started, "'Sorry, something went wrong' reply")
-            return Reply(bool(messages), 200, messages, seconds, started, "" if messages else "empty reply")
+                return Reply(False, 200, messages, seconds, started, "'Sorry, something went wrong' reply", wall)
+            return Reply(bool(messages), 200, messages, seconds, started, "" if messages else "empty reply", wall)
         except (requests.RequestException, ValueError) as error:
-            return Reply(False, 0, [], time.monotonic() - started, started, type(error).__name__)
+            return Reply(False, 0, [], time.monotonic() - started, started, type(error).__name__, wall)
 
     def events(self, sender: str) -> List[Dict[str, Any]]:
         """The conversation as stored in the tracker store (PostgreSQL), through the HTTP API."""
