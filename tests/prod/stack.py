@@ -316,7 +316,7 @@ def run_traffic(stack: Stack, senders: List[str], duration_s: float, pause_s: fl
         i = 0
         while time.monotonic() < deadline:
             message = SCRIPT[i % len(SCRIPT)]
-            sent.append((sender, message, stack.send(sender, message, port=port, timeout=20)))
+            sent.append((sender, message, stack.send(sender, message, port=port, timeout=30)))
             i += 1
             time.sleep(pause_s)
         return sent
