@@ -10,6 +10,7 @@ import importlib
 from typing import List
 
 PATCHES: List[str] = [
+    "bot.patches.skip_jax",  # first: before anything imports TensorFlow (about 100 MB less memory)
     "bot.patches.action_response_schema",  # JSON Schema validator built once, not per action call
     "bot.patches.event_type_lookup",  # event class by name from a dict, not a class-tree walk
     "bot.patches.nlu_token_cap",  # NLU reads at most 500 tokens: DIET is quadratic in length

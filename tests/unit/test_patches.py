@@ -3,6 +3,9 @@ that upstream code changes (then re-check the patch, or delete it if upstream fi
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 import hashlib
 import importlib
 import inspect
@@ -31,8 +34,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
-from bot.patches import (action_response_schema, event_type_lookup, nlu_token_cap, sqlite_tracker_journal,
-                         tracker_event_cache)
+from bot.patches import (action_response_schema, event_type_lookup, nlu_token_cap, skip_jax,
+                         sqlite_tracker_journal, tracker_event_cache)
 
 VALID_RESPONSES = [
     {},
@@ -384,3 +387,23 @@ def test_sqlite_connections_are_kept_and_usable_from_another_thread(tmp_path: An
     worker.join()
     count_events()
     assert counted == [0, 0]
+
+
+# skip_jax
+
+def test_tensorflow_still_guards_its_jax_import() -> None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("tensorflow")
+    util = Path(spec.origin).parent / "lite" / "python" / "util.py"
+    assert skip_jax.GUARDED_IMPORT in util.read_text(), (
+        f"{skip_jax.UPSTREAM_FILE} changed: re-check bot/patches/skip_jax.py")
+
+
+def test_the_rasa_server_process_does_not_import_jax() -> None:
+    code = ("import sys; from bot import patches; patches.apply(); import tensorflow, rasa.core.agent; "
+            "from tensorflow.lite.python import util; "
+            "print(sys.modules.get('jax') is None and util._xla_computation is None)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.strip().splitlines()[-1] == "True", result.stderr[-2000:]
