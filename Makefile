@@ -12,7 +12,7 @@ RASA_DATA := data/nlu data/rules.yml $(wildcard data/stories.yml)
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/kb/*.yml) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: setup kb train run shell test bench bench-quick clean
+.PHONY: setup kb train run shell test bench bench-quick clean run-prod test-prod nginx
 
 setup: $(VENV)/.installed
 
@@ -47,6 +47,21 @@ shell: $(MODEL) kb
 
 test: $(MODEL) kb
 	@scripts/test.sh
+
+# The production profile (README, "Production"): PostgreSQL, Redis, RabbitMQ, replicas behind nginx.
+NGINX_BIN := /usr/sbin/nginx
+nginx:
+	@test -x $(NGINX_BIN) || command -v nginx >/dev/null || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "==> Installing Debian's nginx for the load balancer"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else echo "run-prod needs nginx: install the Debian package 'nginx' (apt-get install nginx)" >&2; exit 1; fi; }
+
+run-prod: $(MODEL) nginx
+	@scripts/run-prod.sh
+
+test-prod: $(MODEL) nginx
+	@scripts/test-prod.sh
 
 # Full benchmark (about 14 minutes): trains and measures ours, Rasa's default config and `rasa init`.
 bench: $(MODEL) kb
