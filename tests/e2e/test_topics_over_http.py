@@ -31,6 +31,9 @@ QUESTIONS = {
     "ask_session_length": "how long does a massage session last",
     "ask_price": "how much does a massage cost",
     "ask_capabilities": "what can you do",
+    "ask_aftercare": "what should I do after a massage, and is it normal to be sore?",
+    "ask_first_visit": "it's my first massage, what should I know before I come?",
+    "ask_source": "where does your information come from?",
 }
 
 
