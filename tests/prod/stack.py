@@ -207,7 +207,11 @@ def start_stack(run_dir: Path, **overrides: str) -> Stack:
     process = subprocess.Popen(["scripts/run-prod.sh"], cwd=PROJECT_ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     stack = Stack(process, run_dir, env)
-    stack.wait_ready()
+    try:
+        stack.wait_ready()
+    except AssertionError:
+        stop_stack(stack)  # drop the database and queues of a stack that never came up
+        raise
     stack.token = (run_dir / "rasa-token").read_text().strip()
     return stack
 
