@@ -16,8 +16,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
+    """Package scope: Playwright's sync API runs an event loop in the main thread while it is
+    open, so it is closed before the other suites, which start their own loops."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail("Chromium is missing: install the Debian package 'chromium' (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
