@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.advice.catalogue import Catalogue, ConditionInfo, TechniqueInfo
+from bot.advice.recommendation import join_words
 from bot.advice.profile import NEGATED, OTHER_PERSON, Profile, ReportedCondition
 from bot.advice.safety import Screening, Verdict, has_passed, is_first_trimester
 
@@ -73,7 +74,7 @@ def safety_preface(
         return Preface(Mode.EMERGENCY)
     mode = {Verdict.EMERGENCY: Mode.AVOID, Verdict.AVOID: Mode.AVOID,
             Verdict.MODIFY: Mode.MODIFY}.get(screening.verdict, Mode.CLEAR)
-    latest_ids = _unique(e["value"] for e in own_mentions(latest_entities, "condition"))
+    latest_ids = _first_seen(e["value"] for e in own_mentions(latest_entities, "condition"))
     reported = [profile.conditions[c] for c in latest_ids if c in profile.conditions]
     lines: List[str] = []
     covered: List[str] = []
@@ -87,7 +88,7 @@ def safety_preface(
         lines.append(_relative_line(info, condition, is_first_trimester(condition)))
         covered.append(condition.id)
     lines += technique_cautions(latest_entities, profile, screening, catalogue, covered)
-    unknown = _unique(e["value"] for e in own_mentions(latest_entities, UNKNOWN_CONDITION))
+    unknown = _first_seen(e["value"] for e in own_mentions(latest_entities, UNKNOWN_CONDITION))
     if unknown:
         lines.append(_unknown_line(unknown))
     return Preface(mode, tuple(lines), tuple(covered), tuple(unknown))
@@ -101,7 +102,7 @@ def technique_cautions(
     covered: Sequence[str] = (),
 ) -> List[str]:
     """Cautions for the techniques asked about, from every condition on record."""
-    asked = [catalogue.technique(t) for t in _unique(
+    asked = [catalogue.technique(t) for t in _first_seen(
         e["value"] for e in latest_entities
         if e.get("entity") == "technique" and e.get("role") != NEGATED and isinstance(e.get("value"), str)
     )]
@@ -109,7 +110,7 @@ def technique_cautions(
     for technique in (t for t in asked if t is not None):
         if screening.absolute:
             if not set(screening.absolute) <= set(covered):
-                names = _join([catalogue.conditions[c].name.lower() for c in screening.absolute])
+                names = join_words([catalogue.conditions[c].name.lower() for c in screening.absolute])
                 lines.append(
                     f"About {technique.name.lower()}: you told me about {names}, so please hold off on "
                     "any massage for now, this one included."
@@ -130,7 +131,7 @@ def _unsuitable_because(technique: TechniqueInfo, info: ConditionInfo, profile: 
     areas = set(TECHNIQUE_AREAS.get(technique.id, ()))
     ruled_out = areas & set(info.avoid_areas)
     if ruled_out:
-        return (f"{technique.name} works on the {_join(sorted(ruled_out))}, which the therapist should keep away "
+        return (f"{technique.name} works on the {join_words(sorted(ruled_out))}, which the therapist should keep away "
                 f"from for you. {info.modification or ''}").strip()
     return None
 
@@ -163,7 +164,7 @@ def _condition_phrase(info: ConditionInfo, reported: Optional[ReportedCondition]
 
 def _unknown_line(names: Sequence[str]) -> str:
     return (
-        f"You mentioned {_join(list(names))}. I don't have specific guidance on that, so please check "
+        f"You mentioned {join_words(list(names))}. I don't have specific guidance on that, so please check "
         "with your doctor before you book, and tell your therapist about it so they can plan the "
         "session around it."
     )
@@ -177,18 +178,8 @@ def _lower_first(text: str) -> str:
     return " ".join(words)
 
 
-def _join(items: List[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _unique(values: Any) -> List[str]:
-    out: List[str] = []
-    for value in values:
-        if value not in out:
-            out.append(value)
-    return out
+def _first_seen(values: Any) -> List[str]:
+    return list(dict.fromkeys(values))
 
 
 def blocks_offer(button: Dict[str, str]) -> bool:
