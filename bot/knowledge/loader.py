@@ -1,8 +1,10 @@
 """Load data/kb/*.yml into the database, validating the whole knowledge base first.
 
-A spa edits the YAML files; `python -m bot.knowledge.loader` rebuilds the database. Every file is
-read and checked before the database is touched, and the rebuild happens in one transaction, so a
-bad edit leaves the previous knowledge base in place.
+A spa edits the YAML files; `python -m bot.knowledge.loader` brings the schema up to date
+(bot/knowledge/migrate.py) and rewrites the knowledge-base rows. Every file is read and checked
+before the database is touched, and the rows are replaced in one transaction, so a bad edit leaves
+the previous knowledge base in place. Other tables in the database (booking requests) are never
+touched.
 """
 from __future__ import annotations
 
@@ -16,10 +18,10 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 import yaml
-from sqlalchemy import delete, inspect
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from bot.knowledge import models
+from bot.knowledge import migrate, models
 from bot.knowledge.db import KB_DIR, get_engine
 
 ENTITY_KINDS = {
@@ -89,6 +91,9 @@ SOURCE_FIELDS = ("title", "url")
 # The spa section whose settings an etiquette entry's `policy` names (tipping, cancellation...).
 POLICY_SECTION = "spa"
 VERSION_SECTION, VERSION_KEY = "knowledge_base", "version"
+# The tables that hold data/kb and nothing else: the only ones a load empties and refills.
+KNOWLEDGE_TABLES = tuple(spec.model.__table__ for spec in SECTIONS.values()) + (
+    models.Synonym.__table__, models.Setting.__table__)
 
 
 class KnowledgeBaseError(ValueError):
@@ -285,8 +290,8 @@ def _check_synonyms(kb: KnowledgeBase) -> None:
 
 
 def write_knowledge_base(kb: KnowledgeBase, session: Session) -> None:
-    """Replace the database's content with the knowledge base, in the caller's transaction."""
-    for table in reversed(models.Base.metadata.sorted_tables):
+    """Replace the knowledge-base rows with data/kb, in the caller's transaction."""
+    for table in KNOWLEDGE_TABLES:
         session.execute(delete(table))
     for section, items in kb.entries.items():
         spec = SECTIONS[section]
@@ -305,27 +310,12 @@ def write_knowledge_base(kb: KnowledgeBase, session: Session) -> None:
 
 
 def load(kb_dir: Path = KB_DIR, url: Optional[str] = None) -> KnowledgeBase:
-    """Validate data/kb and rebuild the database from it atomically; loading twice is a no-op."""
+    """Validate data/kb, migrate the schema, and replace the rows atomically; loading twice is a no-op."""
     kb = read_knowledge_base(kb_dir)
-    engine = get_engine(url)
-    if not _schema_is_current(engine):
-        # The tables only hold what data/kb says, so a database from an older release is rebuilt.
-        models.Base.metadata.drop_all(engine)
-    models.Base.metadata.create_all(engine)
-    with Session(engine, future=True) as session, session.begin():
+    migrate.upgrade(url)
+    with Session(get_engine(url), future=True) as session, session.begin():
         write_knowledge_base(kb, session)
     return kb
-
-
-def _schema_is_current(engine: Any) -> bool:
-    """Whether every existing knowledge-base table has exactly the columns the models define."""
-    inspector = inspect(engine)
-    for table in models.Base.metadata.sorted_tables:
-        if inspector.has_table(table.name):
-            existing = {column["name"] for column in inspector.get_columns(table.name)}
-            if existing != {column.name for column in table.columns}:
-                return False
-    return True
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.booking import store
 from bot.knowledge import models
 from bot.knowledge.db import get_engine
 from bot.knowledge.loader import KnowledgeBaseError, load, main
@@ -190,7 +191,7 @@ def test_sources_are_tidied_but_not_changed(kb_copy: Path, url: str) -> None:
     }]
 
 
-def test_a_database_from_an_older_release_is_rebuilt(url: str) -> None:
+def test_a_database_from_an_older_release_is_brought_up_to_date(url: str) -> None:
     engine = get_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE conditions (id VARCHAR PRIMARY KEY, name VARCHAR)")
@@ -199,3 +200,10 @@ def test_a_database_from_an_older_release_is_rebuilt(url: str) -> None:
     with Session(engine) as session:
         ids = set(session.scalars(select(models.Condition.id)))
     assert "old" not in ids and "osteoporosis" in ids
+
+
+def test_reloading_never_touches_booking_requests(url: str) -> None:
+    load(KB_DIR, url)
+    code = store.create_request(sender_id="conversation-1", channel="web", url=url).code
+    load(KB_DIR, url)
+    assert store.get_by_code(code, url=url) is not None
