@@ -25,7 +25,7 @@ FORGET_SLOT = "forget_requested"  # read by bot.retention.PrivateSQLTrackerStore
 WEB_CHANNELS = {"web", "kiosk", "rest"}
 
 ASK = ("Do you want me to delete our conversation? Everything you told me in this chat will be "
-       "removed from our system, and I can't undo it.")
+       "removed from our system, including any booking request you made here. I can't undo it.")
 DONE = ("Done: I've deleted our conversation from our system. If you write again, we'll start fresh.")
 KEPT = "OK, I haven't deleted anything."
 NOT_SURE = ("I haven't deleted anything. If you want me to, say \"delete my conversation\" and then "

@@ -18,6 +18,7 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import retention
+from bot.knowledge import migrate
 from bot.retention import PrivateSQLTrackerStore, purge
 from tests.conftest import PROJECT_ROOT
 
@@ -101,7 +102,8 @@ def test_the_retention_job_purges_at_start_and_then_periodically(tmp_path: Path,
     asyncio.run(store.save(conversation("a", NOW - 10 * DAY)))
 
     async def run_for_a_while() -> None:
-        job = asyncio.ensure_future(retention.run_periodically(lambda: store, 30, 0.05, now=lambda: clock["now"]))
+        job = asyncio.ensure_future(retention.run_periodically(lambda: store, 30, 0.05, now=lambda: clock["now"],
+                                                               booking_days=0))
         await asyncio.sleep(0.2)
         assert stored(store, "a") == 3
         clock["now"] = NOW + 21 * DAY
@@ -143,7 +145,9 @@ def test_the_cron_command_purges_and_forgets(tmp_path: Path, capsys) -> None:
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f"tracker_store:\n  type: bot.retention.PrivateSQLTrackerStore\n  dialect: sqlite\n"
                          f"  db: {tmp_path / 'tracker.db'}\n")
-    assert retention.main(["--endpoints", str(endpoints), "purge", "--days", "30"]) == 0
+    bookings = f"sqlite:///{tmp_path / 'kb.db'}"  # booking requests: tests/unit/test_booking_retention.py
+    migrate.upgrade(bookings)
+    assert retention.main(["--endpoints", str(endpoints), "--database-url", bookings, "purge", "--days", "30"]) == 0
     assert "Deleted 3 events" in capsys.readouterr().out and stored(store, "old") == 0
-    assert retention.main(["--endpoints", str(endpoints), "forget", "me"]) == 0
+    assert retention.main(["--endpoints", str(endpoints), "--database-url", bookings, "forget", "me"]) == 0
     assert stored(store, "me") == 0
