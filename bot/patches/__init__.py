@@ -12,8 +12,10 @@ from typing import List
 PATCHES: List[str] = [
     "bot.patches.skip_jax",  # first: before anything imports TensorFlow (about 100 MB less memory)
     "bot.patches.action_response_schema",  # JSON Schema validator built once, not per action call
+    "bot.patches.action_tracker_window",  # the action server gets the events actions read, not all
     "bot.patches.event_type_lookup",  # event class by name from a dict, not a class-tree walk
     "bot.patches.nlu_token_cap",  # NLU reads at most 500 tokens: DIET is quadratic in length
+    "bot.patches.incremental_tracker_states",  # dialogue states replayed once per event, not per call
     "bot.patches.tracker_event_cache",  # SQL tracker store: no re-reading a conversation each turn
     "bot.patches.sqlite_tracker_journal",  # SQLite tracker store: WAL, no disk flush per commit
     "bot.patches.action_unavailable",  # action server down: a polite apology, not silence

@@ -10,7 +10,7 @@ import hashlib
 import importlib
 import inspect
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import jsonschema
 import sqlalchemy
@@ -34,8 +34,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
-from bot.patches import (action_response_schema, event_type_lookup, nlu_token_cap, skip_jax,
-                         sqlite_tracker_journal, tracker_event_cache)
+from bot.patches import (action_response_schema, action_tracker_window, event_type_lookup,
+                         incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
+                         tracker_event_cache)
 
 VALID_RESPONSES = [
     {},
@@ -57,7 +58,7 @@ def applied() -> None:
     patches.apply()
 
 
-PATCH_MODULES = [action_response_schema, event_type_lookup, nlu_token_cap, tracker_event_cache,
+PATCH_MODULES = [action_response_schema, action_tracker_window, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
                  sqlite_tracker_journal]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
 
@@ -106,6 +107,9 @@ def test_apply_installs_each_patch_once() -> None:
     assert SQLTrackerStore.save is tracker_event_cache.save
     assert tracker_event_cache.UPSTREAM is not tracker_event_cache.save
     assert tracker_event_cache.UPSTREAM_RETRIEVE is not tracker_event_cache._retrieve
+    assert RemoteAction._action_call_format is action_tracker_window.action_call_format
+    assert Domain.states_for_tracker_history is incremental_tracker_states.states_for_tracker_history
+    assert action_tracker_window.UPSTREAM is not action_tracker_window.action_call_format
 
 
 @pytest.mark.parametrize("response", VALID_RESPONSES)
@@ -407,3 +411,182 @@ def test_the_rasa_server_process_does_not_import_jax() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.stdout.strip().splitlines()[-1] == "True", result.stderr[-2000:]
+
+
+# The action server's view of the conversation (action_tracker_window).
+
+def _user(text: str, intent: str, entities: List[Dict[str, Any]], at: float) -> UserUttered:
+    return UserUttered(text, {"name": intent, "confidence": 0.9},
+                       entities, parse_data={"intent": {"name": intent, "confidence": 0.9},
+                                             "entities": entities, "text": text},
+                       timestamp=at, input_channel="web")
+
+
+def long_conversation() -> DialogueStateTracker:
+    """Two sessions; the second mentions a condition, an area, bot replies and slots between."""
+    domain = Domain.from_yaml("""
+version: "3.1"
+intents: [greet, describe_need]
+entities: [condition, body_part]
+slots:
+  screened: {type: bool, mappings: [{type: custom}]}
+  requested_slot: {type: any, mappings: [{type: custom}]}
+""")
+    tracker = DialogueStateTracker("someone", domain.slots)
+    events: List[Event] = [ActionExecuted("action_session_start", timestamp=1), SessionStarted(timestamp=1),
+                           ActionExecuted("action_listen", timestamp=1),
+                           _user("I have a fever", "describe_need", [{"entity": "condition", "value": "fever"}], 2),
+                           ActionExecuted("action_advice", timestamp=3), BotUttered("Please wait", timestamp=3),
+                           ActionExecuted("action_session_start", timestamp=10), SessionStarted(timestamp=10),
+                           ActionExecuted("action_listen", timestamp=10)]
+    at = 11.0
+    for turn_number in range(30):
+        entities = [{"entity": "body_part", "value": "neck"}] if turn_number == 3 else []
+        if turn_number == 5:
+            entities = [{"entity": "condition", "value": "pregnancy"}]
+        events += [_user(f"message {turn_number}", "describe_need", entities, at),
+                   ActionExecuted("action_advice", timestamp=at + 0.1), BotUttered("reply", timestamp=at + 0.1),
+                   SlotSet("screened", True, timestamp=at + 0.1), ActionExecuted("action_listen", timestamp=at + 0.2)]
+        at += 1
+    events += [_user("last", "describe_need", [], at), SlotSet("requested_slot", "when", timestamp=at)]
+    for event in events:
+        tracker.update(event)
+    return tracker
+
+
+def test_actions_receive_the_sessions_user_messages_and_the_current_turn() -> None:
+    tracker = long_conversation()
+    domain = Domain.empty()
+    action = RemoteAction("action_advice", EndpointConfig("http://localhost:5055/webhook"))
+    upstream = action_tracker_window.UPSTREAM(action, tracker, domain)
+    patched = action._action_call_format(tracker, domain)
+
+    assert {k: v for k, v in patched.items() if k != "tracker"} == {k: v for k, v in upstream.items() if k != "tracker"}
+    assert {k: v for k, v in patched["tracker"].items() if k != "events"} == \
+        {k: v for k, v in upstream["tracker"].items() if k != "events"}
+    sent = patched["tracker"]["events"]
+    assert len(sent) < len(upstream["tracker"]["events"]) / 3
+    users = [e for e in sent if e["event"] == "user"]
+    assert len(users) == 31 and users[-1]["text"] == "last"
+    assert all("text" not in e and "intent_ranking" not in e["parse_data"] for e in users[:-1])
+    assert [e["parse_data"]["entities"] for e in users[:-1]] == \
+        [e["parse_data"]["entities"] for e in upstream["tracker"]["events"] if e["event"] == "user"][1:-1]
+    assert sent[0]["event"] == "session_started"
+    assert sent[-2:] == upstream["tracker"]["events"][-2:]  # the trailing slot candidates of a form turn
+
+
+def test_actions_rebuild_the_same_profile_and_channel_from_the_window() -> None:
+    from rasa_sdk import Tracker
+
+    from actions.tracker_state import profile_from
+
+    tracker = long_conversation()
+    action = RemoteAction("action_advice", EndpointConfig("http://localhost:5055/webhook"))
+    upstream = Tracker.from_dict(action_tracker_window.UPSTREAM(action, tracker, Domain.empty())["tracker"])
+    patched = Tracker.from_dict(action._action_call_format(tracker, Domain.empty())["tracker"])
+
+    assert profile_from(patched) == profile_from(upstream)
+    assert profile_from(patched).body_parts == ["neck"] and "pregnancy" in profile_from(patched).conditions
+    assert "fever" not in profile_from(patched).conditions  # an earlier session's, as before
+    assert patched.get_latest_input_channel() == upstream.get_latest_input_channel() == "web"
+    assert patched.slots_to_validate() == upstream.slots_to_validate() == {"requested_slot": "when"}
+
+
+# Dialogue states replayed incrementally (incremental_tracker_states).
+
+FORM_DOMAIN = """
+version: "3.1"
+intents: [greet, book_session, inform, deny, describe_need]
+entities: [condition, body_part]
+slots:
+  screened: {type: bool, influence_conversation: true, mappings: [{type: custom}]}
+  pressure: {type: categorical, values: [light, firm], influence_conversation: true, mappings: [{type: custom}]}
+  when: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+forms:
+  booking_form: {required_slots: [when]}
+actions: [action_advice, validate_booking_form]
+"""
+
+
+def scripted_events() -> List[Event]:
+    """Turns with slots, a form that runs on its happy path, rewinds, a restart and a new session."""
+    from rasa.shared.core.events import ActionReverted, ActiveLoop, Restarted, UserUtteranceReverted
+
+    def user(text: str, intent: str, entities: Optional[List[Dict[str, Any]]] = None) -> UserUttered:
+        return UserUttered(text, {"name": intent, "confidence": 1.0}, entities or [])
+
+    listen = lambda: ActionExecuted("action_listen")  # noqa: E731
+    events: List[Event] = [ActionExecuted("action_session_start"), SessionStarted(), listen()]
+    for turn in range(3):
+        events += [user(f"my back {turn}", "describe_need", [{"entity": "body_part", "value": "back"}]),
+                   ActionExecuted("action_advice"), SlotSet("screened", True), SlotSet("pressure", "light"), listen()]
+    events += [user("book", "book_session"), ActionExecuted("booking_form"), ActiveLoop("booking_form"),
+               SlotSet("requested_slot", "when"), listen(),
+               user("friday", "inform"), ActionExecuted("booking_form"), SlotSet("when", "friday"), listen(),
+               user("at 3", "inform"), ActionExecuted("booking_form"), SlotSet("when", "friday 3"),
+               ActiveLoop(None), SlotSet("requested_slot", None), ActionExecuted("action_advice"), listen(),
+               user("oops", "deny"), UserUtteranceReverted(), user("no", "deny"), ActionExecuted("action_advice"),
+               ActionReverted(), ActionExecuted("action_advice"), listen(),
+               user("firm please", "inform"), ActionExecuted("action_advice"), SlotSet("pressure", "firm"), listen(),
+               Restarted(), ActionExecuted("action_session_start"), SessionStarted(), listen(),
+               user("hi", "greet"), ActionExecuted("action_advice"), listen()]
+    return events
+
+
+@pytest.mark.parametrize("omit_unset_slots", [False, True])
+@pytest.mark.parametrize("new_tracker_each_turn", [False, True])
+def test_states_match_rasas_at_every_step_of_a_conversation(omit_unset_slots: bool,
+                                                            new_tracker_each_turn: bool) -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    events = scripted_events()
+    tracker = DialogueStateTracker("growing", domain.slots)
+    for step, event in enumerate(events):
+        if new_tracker_each_turn:  # as a tracker store rebuilds it from the same event objects
+            tracker = DialogueStateTracker.from_events("growing", events[:step + 1], domain.slots)
+        else:
+            tracker.update(event)
+        for _ in range(2):  # the second call reuses everything
+            patched = tracker.past_states(domain, omit_unset_slots=omit_unset_slots)
+            expected = incremental_tracker_states.UPSTREAM(domain, tracker, omit_unset_slots)
+            assert patched == expected, f"differs after event {step}: {event}"
+
+
+def test_callers_changing_the_states_do_not_change_the_next_result() -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    tracker = DialogueStateTracker.from_events("mutating", scripted_events()[:12], domain.slots)
+    first = tracker.past_states(domain)
+    for state in first:
+        state.get("user", {}).clear()
+        state.clear()
+    assert tracker.past_states(domain) == incremental_tracker_states.UPSTREAM(domain, tracker)
+
+
+def test_rule_only_turns_for_ml_policies_use_rasas_code(monkeypatch: Any) -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    tracker = DialogueStateTracker.from_events("ml", scripted_events()[:12], domain.slots)
+    calls = []
+    monkeypatch.setattr(incremental_tracker_states, "UPSTREAM",
+                        lambda *args: calls.append(args) or [])
+    tracker.past_states(domain, ignore_rule_only_turns=True, rule_only_data={"slots": [], "loops": []})
+    assert len(calls) == 1
+
+
+def test_idle_conversations_leave_memory(monkeypatch: Any) -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    DialogueStateTracker.from_events("idle", scripted_events()[:6], domain.slots).past_states(domain)
+    assert any(key[0] == "idle" for key in incremental_tracker_states._replays)
+    later = time.monotonic() + incremental_tracker_states.TTL_S + 1
+    monkeypatch.setattr(incremental_tracker_states.time, "monotonic", lambda: later)
+    DialogueStateTracker.from_events("other", scripted_events()[:6], domain.slots).past_states(domain)
+    assert not any(key[0] == "idle" for key in incremental_tracker_states._replays)
+
+
+def test_a_growing_conversation_is_replayed_once(monkeypatch: Any) -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    events = scripted_events()[:18]  # three turns, no form or rewind
+    copies = []
+    upstream_init_copy = DialogueStateTracker.init_copy
+    monkeypatch.setattr(DialogueStateTracker, "init_copy", lambda self: copies.append(1) or upstream_init_copy(self))
+    for step in range(2, len(events)):  # from the session start on, which resets the applied events
+        DialogueStateTracker.from_events("once", events[:step + 1], domain.slots).past_states(domain)
+    assert len(copies) == 1

@@ -1,0 +1,113 @@
+"""Compute a conversation's dialogue states once per event, not once per prediction.
+
+Why: rasa 3.6's RulePolicy featurises the whole conversation for every prediction:
+`Domain.states_for_tracker_history` replays every applied event of the tracker from the start
+and builds a state before each action. That happens three times per turn (the text and intent
+lookups after the message, one more after the action), so its cost grows with the length of the
+conversation: `past_states` was 25 % of the Rasa server's CPU with 100-turn conversations, and
+the reason turn 100 cost more than twice turn 1 (bench/README.md).
+
+What it does: per conversation (and domain, and `omit_unset_slots`), for up to TTL_S idle, it keeps the applied events
+it has replayed, the replayed tracker and the states built so far. When a new call's applied
+events start with exactly those event objects (an identity check, so nothing is compared field
+by field), only the new events are replayed. Anything else (an event undone by a rewind, a loop's
+happy-path executions collapsed by `applied_events`, a restart, a new model's domain, or states
+for ML policies with `ignore_rule_only_turns`) runs rasa's own function and starts the entry
+afresh. Each caller gets its own copies of the states (callers delete keys from them).
+
+Targets rasa 3.6.21. tests/unit/test_patches.py fails when the replaced function or the
+generator it inlines changes, and compares the states with rasa's own for growing conversations
+with forms, rewinds, restarts and sessions.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Dict, List, NamedTuple, Optional, Text, Tuple
+
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.trackers import DialogueStateTracker
+
+MAX_CONVERSATIONS = 1000
+TTL_S = 600.0  # an idle conversation's events do not stay in memory longer than this
+
+UPSTREAM_SOURCES = {
+    "rasa.shared.core.domain.Domain.states_for_tracker_history":
+        "035111ce73ac90ba50e143abf556f924af07d9f452893f5a96a62895d44df8b7",
+    "rasa.shared.core.trackers.DialogueStateTracker.generate_all_prior_trackers":
+        "a1f6954347b52649a7b1054741338997d2369197d91acb2eab7f6b11d3855ed1",
+}
+
+UPSTREAM = Domain.__dict__.get("_upstream_states_for_tracker_history", Domain.states_for_tracker_history)
+
+
+class _Replay(NamedTuple):
+    used: float
+    domain: Domain
+    events: List[Event]
+    tracker: DialogueStateTracker
+    states: List[State]
+
+
+_replays: "OrderedDict[Tuple[Text, bool, bool], _Replay]" = OrderedDict()
+_lock = threading.Lock()
+
+
+def _copy(state: State) -> State:
+    """A state whose sub-states callers may change without touching the cached one."""
+    return {key: dict(value) if isinstance(value, dict) else value for key, value in state.items()}
+
+
+def _reusable(replay: Optional[_Replay], domain: Domain, applied: List[Event]) -> bool:
+    if replay is None or replay.domain is not domain or len(applied) < len(replay.events):
+        return False
+    return all(new is old for new, old in zip(applied, replay.events))
+
+
+def states_for_tracker_history(
+    self: Domain,
+    tracker: DialogueStateTracker,
+    omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: Optional[Dict[Text, Any]] = None,
+) -> List[State]:
+    """Drop-in for `Domain.states_for_tracker_history`: the same states, replaying only new events."""
+    if ignore_rule_only_turns:
+        return UPSTREAM(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    applied = tracker.applied_events()
+    key = (tracker.sender_id, omit_unset_slots, tracker.is_rule_tracker)
+    now = time.monotonic()
+    with _lock:
+        replay = _replays.pop(key, None)
+        while _replays and next(iter(_replays.values())).used < now - TTL_S:
+            _replays.popitem(last=False)
+    if _reusable(replay, self, applied):
+        replayed, states, start = replay.tracker, replay.states, len(replay.events)
+    else:
+        replayed, states, start = tracker.init_copy(), [], 0
+    for event in applied[start:]:
+        if isinstance(event, ActionExecuted):
+            states.append(self._clean_state(self.get_active_state(replayed, omit_unset_slots=omit_unset_slots)))
+        replayed.update(event)
+    result = [_copy(state) for state in states]
+    result.append(self._clean_state(self.get_active_state(replayed, omit_unset_slots=omit_unset_slots)))
+    with _lock:
+        _replays[key] = _Replay(now, self, applied, replayed, states)
+        while len(_replays) > MAX_CONVERSATIONS:
+            _replays.popitem(last=False)
+    return result
+
+
+def forget(sender_id: Text) -> None:
+    """Drop a conversation's replay (its events are being deleted)."""
+    with _lock:
+        for key in [key for key in _replays if key[0] == sender_id]:
+            del _replays[key]
+
+
+def apply() -> None:
+    """Install the patch (idempotent); the original stays reachable as `UPSTREAM`."""
+    Domain._upstream_states_for_tracker_history = UPSTREAM  # type: ignore[attr-defined]
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[assignment]
