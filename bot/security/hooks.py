@@ -7,7 +7,8 @@ the agent in `rasa.core.channels.channel.register`. `install()` wraps both:
   API token from RASA_TOKEN when `--auth-token` is not given (so it never shows in `ps`); then
   `secure_app` adds a request middleware (origin check, body size limit, per-address rate limit on
   the browser channels, and a token check on every route that is not a channel: the HTTP API is
-  closed when no token is configured), response headers, and the retention job.
+  closed when no token is configured), response headers, the retention job, and the staff page
+  at /staff (bot/staff: its own login replaces the API token there; the other checks apply).
 - register: every channel's message handler is wrapped in `MessageGuard` (length cap, empty
   text, forged payloads, per-conversation rate limit, conversation ownership, log redaction,
   no exception reaches the channel).
@@ -34,6 +35,8 @@ from bot import retention
 from bot.security import limits, logs
 from bot.security.settings import Settings
 from bot.security.token import token_matches
+from bot.staff import config as staff_config
+from bot.staff import web as staff_page
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +74,8 @@ def origin_allowed(origin: str, request: Request, allowed: Collection[str]) -> b
 
 
 def secure_app(app: Sanic, config: Settings, auth_token: Optional[str], jwt_enabled: bool,
-               route: str = WEBHOOK_PREFIX) -> None:
-    """Request checks, response headers and the retention job for Rasa's app."""
+               route: str = WEBHOOK_PREFIX, staff: Optional[staff_config.StaffConfig] = None) -> None:
+    """Request checks, response headers, the retention job and the staff page for Rasa's app."""
     app.config.REQUEST_MAX_SIZE = config.max_request_bytes
     if config.trusted_proxies:
         app.config.PROXIES_COUNT = config.trusted_proxies
@@ -85,7 +88,7 @@ def secure_app(app: Sanic, config: Settings, auth_token: Optional[str], jwt_enab
             logger.warning("Refused a request from an origin that is not allowed.")
             return error(403, "origin_not_allowed", "This website may not use the assistant (ALLOWED_ORIGINS).")
         path = request.path
-        if path in PUBLIC_PATHS:
+        if path in PUBLIC_PATHS or staff_page.is_staff_path(path):
             return None
         if path.startswith(prefix):
             if request.method != "POST":
@@ -136,6 +139,7 @@ def secure_app(app: Sanic, config: Settings, auth_token: Optional[str], jwt_enab
 
     app.register_listener(start_retention, "after_server_start")
     app.register_listener(stop_retention, "before_server_stop")
+    staff_page.mount(app, staff)
 
 
 class MessageGuard:

@@ -1,0 +1,1 @@
+"""The staff page: booking requests for reception, behind its own login (bot/staff/web.py)."""
