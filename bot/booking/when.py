@@ -5,25 +5,31 @@ bot/booking/models.py): a request for "Tuesday at 5" means 5 pm on the spa's cal
 the server runs. `local_now` turns the server's UTC clock into that wall-clock time once, at the
 edge, so the rest stays plain arithmetic.
 
-Reading what people write: dateparser handles written-out dates ("Dec 3", "3 December 2026",
-"12/3"), and the phrases it gets wrong are read here first:
+Reading what people write: dateparser 1.2 misreads much of what people type in a chat ("next
+Tuesday after 5", "tomorrow morning" and "at 5" come back empty or as the wrong day), so the
+phrases below are read here first, and dateparser (future dates, English, relative to `now`)
+reads the written dates these patterns miss, such as "3. December".
 - a bare hour ("at 5", "after 5", "around 5", "5") means the half of the day the spa is open:
   1 to 7 are afternoon or evening (5 -> 5 pm), 8 to 11 are morning, 12 is noon, unless only the
   other half fits the opening hours; "5am" and "17:00" are taken as written;
 - parts of the day become one time inside typical opening hours: morning 10:00, late morning
   11:00, midday/noon/lunchtime 12:00, early afternoon 13:00, afternoon 14:00, late afternoon
-  16:00, evening/tonight/after work 17:00 (and early morning 9:00);
-- "this Friday" and a bare "Friday" are the coming Friday (today if it is Friday); "next Friday"
+  16:00, evening/tonight/after work 17:00 (and early morning or "first thing" 9:00);
+- "this Friday" and a bare "Friday" are the coming Friday (today if it is Friday, unless the time
+  has already gone: "Thursday at 10am" on a Thursday afternoon is next week's); "next Friday"
   is the Friday of next week (Monday-to-Sunday weeks), so on a Thursday "next Friday" is eight
   days away while "next Tuesday" is five;
 - a date without a year is this year's, unless that is more than half a year ago (then next
-  year's); a past date therefore reads as "past", not as a date a year ahead.
+  year's); a past date therefore reads as "past", not as a date a year ahead; "12/3" is month
+  first for a spa in the Americas, day first elsewhere;
+- a time alone that no open day can fit ("8 pm", "5am") is "closed" straight away, with `when` at
+  its next occurrence, instead of asking for a day first.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Dict, List, Mapping, Optional, Tuple, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,14 +61,25 @@ _MONTH_KEYS.update({"sept": 9})
 
 # Parts of the day and the time each one becomes (see the module docstring).
 _PERIODS: Dict[str, time] = {
-    "early morning": time(9), "late morning": time(11), "morning": time(10),
+    "first thing": time(9), "early morning": time(9), "late morning": time(11), "morning": time(10),
     "midday": time(12), "mid-day": time(12), "noon": time(12), "lunchtime": time(12),
     "lunch time": time(12), "lunch": time(12),
     "early afternoon": time(13), "late afternoon": time(16), "afternoon": time(14),
-    "early evening": time(17), "evening": time(17), "tonight": time(17), "after work": time(17),
+    "early evening": time(17), "evening": time(17), "tonight": time(17), "tonite": time(17),
+    "after work": time(17),
 }
 # Which half of the day a bare hour next to a part of the day belongs to.
-_PERIOD_PM = {"afternoon", "evening", "tonight", "after work"}
+_PERIOD_PM = {"afternoon", "evening", "tonight", "tonite", "after work"}
+
+_ORDINAL_WORDS = {
+    word: index + 1
+    for index, word in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+        "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
+    )
+}
+_ORDINAL_WORDS.update({f"twenty{sep}{word}": 20 + n for sep in ("-", " ") for word, n in list(_ORDINAL_WORDS.items())[:9]})
+_ORDINAL_WORDS.update({"thirtieth": 30, "thirty-first": 31, "thirty first": 31})
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -101,6 +118,10 @@ class OpeningHours:
                 groups[-1][0].append(day)
             else:
                 groups.append(([day], window))
+        # A week that runs over Sunday reads as one run: "Friday to Monday".
+        if len(groups) > 1 and groups[0][0][0] == 0 and groups[-1][0][-1] == 6 and groups[0][1] == groups[-1][1]:
+            last = groups.pop()
+            groups[0] = (last[0] + groups[0][0], last[1])
         # Join runs that share hours but are split by a closed day: "Monday, Wednesday and Friday".
         merged: List[Tuple[List[List[int]], Tuple[time, time]]] = []
         for days, window in groups:
@@ -112,17 +133,15 @@ class OpeningHours:
                 merged.append(([days], window))
         parts = []
         for runs, (opens, closes) in merged:
-            names = [_run_name(run) for run in runs]
+            names = [name for run in runs for name in _run_names(run)]
             parts.append(f"{_join(names)}, {format_clock(opens)} to {format_clock(closes)}")
         return "; ".join(parts)
 
 
-def _run_name(run: List[int]) -> str:
-    if len(run) == 1:
-        return DAY_NAMES[run[0]]
-    if len(run) == 2:
-        return f"{DAY_NAMES[run[0]]} and {DAY_NAMES[run[1]]}"
-    return f"{DAY_NAMES[run[0]]} to {DAY_NAMES[run[-1]]}"
+def _run_names(run: List[int]) -> List[str]:
+    if len(run) <= 2:
+        return [DAY_NAMES[day] for day in run]
+    return [f"{DAY_NAMES[run[0]]} to {DAY_NAMES[run[-1]]}"]
 
 
 def _join(words: List[str]) -> str:
@@ -231,11 +250,9 @@ def _day_list(text: str, group: str) -> List[int]:
 
 def local_now(hours: OpeningHours, utc_now: Optional[datetime] = None) -> datetime:
     """The spa's wall-clock time now, naive: the `now` every other function here expects."""
-    moment = utc_now or datetime.utcnow()
-    from datetime import timezone as _tz
-
+    moment = utc_now or datetime.now(timezone.utc)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_tz.utc)
+        moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(ZoneInfo(hours.timezone)).replace(tzinfo=None, second=0, microsecond=0)
 
 
@@ -273,7 +290,8 @@ def next_open_slots(
 @dataclass(frozen=True)
 class PreferredTime:
     """What a person's words about a time came to. `when` is spa wall time, set for ok, past,
-    closed and too_far (a day without a time that is past or closed gets its midnight).
+    closed and too_far (a day without a time that is past, closed or too far gets its midnight;
+    "earlier today" gets `now`).
     `needs` says what an ambiguous answer lacks: "time" or "day"."""
 
     status: str
@@ -295,21 +313,23 @@ class _Reading:
     # A bare weekday naming today ("Thursday at 10am" on a Thursday afternoon): when the time has
     # gone, the person means next week's.
     today_by_weekday: bool = False
+    # An hour written without am/pm, with its minute and part of the day, to be read again once
+    # the day is known (a follow-up "5" after "next Tuesday").
+    bare_hour: Optional[Tuple[int, int, Optional[str]]] = None
 
 
 _AMPM = r"(?P<ampm>a\.?\s?m\.?|p\.?\s?m\.?)(?![a-z])"
 _EXPLICIT = re.compile(r"(?<![\d/:.])(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*" + _AMPM)
-_TWENTY_FOUR = re.compile(r"(?<![\d/:.])(?P<hour>[01]?\d|2[0-3])[:h](?P<minute>[0-5]\d)(?![\d/])")
+_TWENTY_FOUR = re.compile(r"(?<![\d/:.])(?P<hour>[01]?\d|2[0-3])[:h.](?P<minute>[0-5]\d)(?![\d/.])")
 _HALF_PAST = re.compile(r"\b(?P<part>half|quarter)\s+(?P<dir>past|to)\s+(?P<hour>\d{1,2})\b")
 _PREFIXED_HOUR = re.compile(
-    r"(?:\b(?:at|after|around|about|from|by|before|for|till|until|ish)\b|@|~)\s*(?P<hour>\d{1,2})(?!\s*[/\d])"
+    r"(?:\b(?:at|after|around|about|from|say)\b|@|~)\s*(?P<hour>\d{1,2})(?![/.:\d])"
     r"(?!\s*(?:st|nd|rd|th|days?|weeks?|hours?|h\b|mins?|minutes?))(?:\s*(?:o'?\s?clock|ish))?"
 )
 _OCLOCK = re.compile(r"\b(?P<hour>\d{1,2})\s*(?:o'?\s?clock|ish)\b")
 _BARE_HOUR = re.compile(r"^\D*?\b(?P<hour>\d{1,2})\b\D*$")
 _IN_UNITS = re.compile(r"\bin\s+(?P<n>\d{1,3})\s+(?P<unit>days?|weeks?|hours?|hrs?|minutes?|mins?)\b")
-_FROM_NOW = re.compile(r"\b(?P<n>\d{1,3})\s+(?P<unit>days?|weeks?)\s+(?:from\s+(?:now|today)|later)\b")
-_WEEK_FROM = re.compile(r"\b(?:a|one)\s+week\s+(?:from\s+)?(?:today|now)\b")
+_FROM_NOW = re.compile(r"\b(?P<n>\d{1,3})\s+(?P<unit>days?|weeks?)\s+(?:(?:from\s+)?(?:now|today)|later)\b")
 _WEEKDAY = re.compile(
     r"\b(?:(?P<which>this|next|coming|this\s+coming|on)\s+)?(?P<day>"
     + "|".join(sorted(_DAY_KEYS, key=len, reverse=True))
@@ -323,9 +343,12 @@ _DAY_MONTH = re.compile(
     r"\b(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>" + _MONTHS_RE + r")\b\.?(?:,?\s+(?P<year>\d{4}))?"
 )
 _ISO = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b")
-_NUMERIC = re.compile(r"\b(?P<a>\d{1,2})[/.](?P<b>\d{1,2})(?:[/.](?P<year>\d{2}|\d{4}))?\b")
+# 12/3 and 3/12/2026; with dots only when a year makes it a date (10.30 is a time).
+_NUMERIC = re.compile(
+    r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<year>\d{2}|\d{4}))?\b|\b(?P<a2>\d{1,2})\.(?P<b2>\d{1,2})\.(?P<year2>\d{2}|\d{4})\b"
+)
 _ORDINAL = re.compile(r"\b(?:on\s+)?the\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b")
-_VAGUE_DAY = re.compile(r"\b(?:next|this|coming)\s+week(?:end)?\b|\bweekend\b|\bsometime\b|\bsoon\b|\basap\b")
+_VAGUE_DAY = re.compile(r"\b(?:next|this|coming)\s+week(?:end)?\b|\bweekend\b|\bsoon\b|\basap\b")
 
 
 def parse_preferred_time(text: str, now: datetime, hours: OpeningHours, minutes: int = 60) -> PreferredTime:
@@ -345,28 +368,34 @@ def combine(
     previous: Union[PreferredTime, str], answer: str, now: datetime, hours: OpeningHours, minutes: int = 60
 ) -> PreferredTime:
     """Read a follow-up answer together with the earlier one ("next Tuesday", then "at 3pm"), so
-    the person only has to give the missing half. An answer that is complete on its own stands
-    alone; an answer that is not understood comes back "unparsed" (keep `previous` and ask again)."""
-    if isinstance(previous, str):
-        previous = parse_preferred_time(previous, now, hours, minutes)
+    the person only has to give the missing half: the answer's day or time wins, the earlier
+    message fills in what it leaves out. An answer with both stands alone; an answer that is not
+    understood comes back "unparsed" (keep `previous` and ask again). `previous` may be the
+    earlier PreferredTime or just its text (as a form slot holds it)."""
+    earlier_text = previous if isinstance(previous, str) else previous.text
+    earlier_text = " ".join((earlier_text or "").split())
     alone = parse_preferred_time(answer, now, hours, minutes)
-    if alone.status == UNPARSED or previous.status == UNPARSED or not previous.text:
+    if alone.status == UNPARSED or not earlier_text:
         return alone
-    if alone.status == AMBIGUOUS or (previous.status == AMBIGUOUS and alone.status == OK and _is_partial(answer, now, hours, minutes)):
-        together = parse_preferred_time(f"{previous.text} {alone.text}", now, hours, minutes)
-        if together.status != UNPARSED:
-            return PreferredTime(together.status, together.when, together.text, together.needs)
-    if alone.status in (CLOSED, PAST) and previous.status == AMBIGUOUS and _is_partial(answer, now, hours, minutes):
-        together = parse_preferred_time(f"{previous.text} {alone.text}", now, hours, minutes)
-        if together.status != UNPARSED:
-            return together
-    return alone
-
-
-def _is_partial(answer: str, now: datetime, hours: OpeningHours, minutes: int) -> bool:
-    """Whether the answer gives only a day or only a time (then it completes the earlier one)."""
-    reading = _read(" ".join(answer.split())[:MAX_TEXT], now, hours, minutes)
-    return reading is not None and (reading.day is None or reading.clock is None)
+    answer_reading = _read(alone.text, now, hours, minutes)
+    earlier_reading = _read(earlier_text, now, hours, minutes)
+    if answer_reading is None or earlier_reading is None:
+        return alone
+    if answer_reading.day is not None and answer_reading.clock is not None:
+        return alone
+    merged = _Reading(
+        day=answer_reading.day, clock=answer_reading.clock, earlier=answer_reading.earlier,
+        vague_day=answer_reading.vague_day, today_by_weekday=answer_reading.today_by_weekday,
+    )
+    if merged.day is None and earlier_reading.day is not None:
+        merged.day, merged.earlier = earlier_reading.day, earlier_reading.earlier
+        merged.today_by_weekday = earlier_reading.today_by_weekday
+    if merged.clock is None:
+        merged.clock = earlier_reading.clock
+    elif answer_reading.bare_hour is not None and merged.day is not None:
+        merged.clock = _clock_on(answer_reading.bare_hour, merged.day, hours, minutes)
+    text = f"{earlier_text} {alone.text}"[:MAX_TEXT]
+    return _judge(merged, text, now, hours, minutes)
 
 
 def _judge(reading: _Reading, text: str, now: datetime, hours: OpeningHours, minutes: int) -> PreferredTime:
@@ -419,10 +448,11 @@ def _read(text: str, now: datetime, hours: OpeningHours, minutes: int) -> Option
 
     # The time of day.
     period: Optional[str] = None
+    period_today = False
     for name in sorted(_PERIODS, key=len, reverse=True):
-        found = re.search(r"\b" + re.escape(name) + r"\b", rest)
+        found = re.search(r"\b(?P<this>this\s+)?" + re.escape(name) + r"\b", rest)
         if found:
-            period = name
+            period, period_today = name, bool(found["this"]) or name in ("tonight", "tonite")
             rest = rest[: found.start()] + " " + rest[found.end():]
             break
     for pattern, kind in ((_EXPLICIT, "explicit"), (_HALF_PAST, "half"), (_TWENTY_FOUR, "24h")):
@@ -454,9 +484,7 @@ def _read(text: str, now: datetime, hours: OpeningHours, minutes: int) -> Option
     reading.day = day  # type: ignore[assignment]
     if re.search(r"\bearlier\b|\bthis\s+past\b|\blast\s+(?:night|week)\b", rest):
         reading.earlier = True
-    if period == "tonight" and reading.day is None:
-        reading.day = now.date()
-    if reading.day is None and re.search(r"\bthis\s*$|\bthis\s+(?:morning|afternoon|evening)", " ".join(rest.split())):
+    if period_today and reading.day is None:
         reading.day = now.date()
 
     if hour_minute is None:
@@ -473,12 +501,15 @@ def _read(text: str, now: datetime, hours: OpeningHours, minutes: int) -> Option
     if hour_minute is not None:
         hour, minute, ampm = hour_minute
         if ampm is None:
-            hour = _bare_hour(hour, period, reading.day, hours, minutes, minute)
-            if hour is None:
+            reading.bare_hour = (hour, minute, period)
+            clock = _clock_on(reading.bare_hour, reading.day, hours, minutes)
+            if clock is None:
                 return None
-        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            reading.clock = clock
+        elif 0 <= hour <= 23 and 0 <= minute <= 59:
+            reading.clock = time(hour, minute)
+        else:
             return None
-        reading.clock = time(hour, minute)
     elif period is not None:
         reading.clock = _PERIODS[period]
 
@@ -506,26 +537,23 @@ def _read_day(rest: str, now: datetime, hours: OpeningHours) -> Tuple[object, st
     def cut(found: "re.Match[str]") -> str:
         return rest[: found.start()] + " " + rest[found.end():]
 
-    relative = (
-        (r"\b(?:the\s+)?day\s+after\s+(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)\b", 2),
-        (r"\b(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow|2moro|2morrow)\b", 1),
-        (r"\b(?:the\s+)?day\s+before\s+yesterday\b", -2),
-        (r"\byesterday\b|\blast\s+night\b", -1),
-        (r"\btoday\b|\btonite\b|\bthis\s+(?=(?:morning|afternoon|evening)?\s*$)", 0),
-    )
-    for pattern, offset in relative:
-        found = re.search(pattern, rest)
-        if found:
-            return today + timedelta(days=offset), cut(found), False
-
     found = _IN_UNITS.search(rest) or _FROM_NOW.search(rest)
     if found:
         amount = int(found["n"])
         days = amount * 7 if found["unit"].startswith("week") else amount
         return today + timedelta(days=days), cut(found), False
-    found = _WEEK_FROM.search(rest)
-    if found:
-        return today + timedelta(days=7), cut(found), False
+
+    relative = (
+        (r"\b(?:the\s+)?day\s+after\s+(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)\b", 2),
+        (r"\b(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow|2moro|2morrow)\b", 1),
+        (r"\b(?:the\s+)?day\s+before\s+yesterday\b", -2),
+        (r"\byesterday\b|\blast\s+night\b", -1),
+        (r"\btoday\b", 0),
+    )
+    for pattern, offset in relative:
+        found = re.search(pattern, rest)
+        if found:
+            return today + timedelta(days=offset), cut(found), False
 
     found = _ISO.search(rest)
     if found:
@@ -537,11 +565,12 @@ def _read_day(rest: str, now: datetime, hours: OpeningHours) -> Tuple[object, st
             year = int(found["year"]) if found["year"] else None
             return _dated(today, month, int(found["day"]), year), cut(found), False
     found = _NUMERIC.search(rest)
-    if found and not re.search(r"[:.]", found.group(0)) or (found and found.group(0).count(".") and found["year"]):
-        first, second = int(found["a"]), int(found["b"])
+    if found:
+        first, second = int(found["a"] or found["a2"]), int(found["b"] or found["b2"])
+        # Month first in the Americas (12/3 is 3 December in New York), day first elsewhere.
         month_first = hours.timezone.startswith("America/")
         month, day_number = (first, second) if month_first else (second, first)
-        year = found["year"]
+        year = found["year"] or found["year2"]
         year_number = (int(year) + 2000 if len(year) == 2 else int(year)) if year else None
         return _dated(today, month, day_number, year_number), cut(found), False
 
@@ -549,6 +578,8 @@ def _read_day(rest: str, now: datetime, hours: OpeningHours) -> Tuple[object, st
     if found:
         weekday = _DAY_KEYS[found["day"]]
         which = (found["which"] or "").split()
+        if not which and re.search(r"\bnext\s+week\b", rest):
+            which = ["next"]
         ahead = (weekday - today.weekday()) % 7
         if which and which[0] == "next":
             if ahead == 0:
@@ -599,6 +630,16 @@ def _dated(today: date, month: int, day: int, year: Optional[int]) -> object:
     return _INVALID
 
 
+def _clock_on(
+    bare: Tuple[int, int, Optional[str]], day: Optional[date], hours: OpeningHours, minutes: int
+) -> Optional[time]:
+    hour, minute, period = bare
+    resolved = _bare_hour(hour, period, day, hours, minutes, minute)
+    if resolved is None or not 0 <= resolved <= 23 or not 0 <= minute <= 59:
+        return None
+    return time(resolved, minute)
+
+
 def _bare_hour(
     hour: int, period: Optional[str], day: Optional[date], hours: OpeningHours, minutes: int, minute: int
 ) -> Optional[int]:
@@ -610,7 +651,7 @@ def _bare_hour(
     if period is not None:
         if period in _PERIOD_PM or period.endswith(("afternoon", "evening")):
             return hour % 12 + 12
-        if period.endswith("morning"):
+        if period.endswith("morning") or period == "first thing":
             return hour % 12
         return 12 if hour == 12 else hour
     if hour == 12:
@@ -648,6 +689,16 @@ def _only_filler(text: str) -> bool:
 def _normalise(text: str) -> str:
     value = text.lower().replace("’", "'")
     value = re.sub(r"[!?,;()\"]", " ", value)
+    months = "|".join(_MONTH_KEYS)
+    for word, number in sorted(_ORDINAL_WORDS.items(), key=lambda item: -len(item[0])):
+        # Only next to a month or after "the": "December third", "the third", not "first thing".
+        value = re.sub(
+            r"\b(?P<lead>(?:the|" + months + r")\.?\s+)" + re.escape(word) + r"\b",
+            lambda m, n=number: f"{m['lead']}{n}th", value,
+        )
+        value = re.sub(
+            r"\b" + re.escape(word) + r"(?=\s+(?:of\s+)?(?:" + months + r")\b)", f"{number}th", value,
+        )
     for word, number in sorted(_NUMBER_WORDS.items(), key=lambda item: -len(item[0])):
         value = re.sub(
             r"\b" + re.escape(word) + r"\b(?=\s+(?:days?|weeks?|hours?|hrs?|minutes?|mins?|o'?clock|pm|am|p\.m|a\.m)\b)",
