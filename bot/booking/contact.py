@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -44,48 +44,53 @@ class Contact:
 
 
 _EMAIL_CANDIDATE = re.compile(r"[^\s<>()\[\]{},;:\"'`]*@[^\s<>()\[\]{},;:\"'`]*")
-_DIGIT_RUN = re.compile(r"\+?\d[\d\s().\-/]{5,}\d")
+# Four or more digits, perhaps with separators: someone tried to give a number.
+_DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]*\d")
+MIN_DIGITS = 4
 
 
 def parse_contact(text: str, default_region: str = DEFAULT_REGION) -> Contact:
     """Find the phone number or email address in what the person wrote ("my number is ...",
     "email me at ..."), so the form can store one clean value or say what was wrong with it.
-    When both are given, the one written first wins."""
+    A valid one beats a broken one; of two valid ones, the one written first wins."""
     value = (text or "")[:MAX_TEXT]
-    email_match = _EMAIL_CANDIDATE.search(value)
-    phone = _find_phone(value, default_region)
-    email_first = email_match is not None and (phone is None or email_match.start() < phone[1])
-    if email_first:
-        candidate = email_match.group(0).strip(".!?")  # type: ignore[union-attr]
+    found = [c for c in (_find_email(value), _find_phone(value, default_region)) if c is not None]
+    valid = [c for c in found if c[0].ok]
+    chosen = min(valid or found, key=lambda c: c[1], default=None)
+    return chosen[0] if chosen is not None else Contact(None, None, MISSING)
+
+
+def _find_email(text: str) -> Optional[Tuple[Contact, int]]:
+    for match in _EMAIL_CANDIDATE.finditer(text):
+        candidate = match.group(0).strip(".!?")
+        if candidate == "@":
+            continue
         try:
             normalised = validate_email(candidate, check_deliverability=False).normalized
         except EmailNotValidError:
-            return Contact(EMAIL, None, INVALID_EMAIL)
-        return Contact(EMAIL, normalised)
-    if phone is not None:
-        number = phone[0]
-        if number is None:
-            return Contact(PHONE, None, INVALID_PHONE)
-        return Contact(PHONE, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-    if _DIGIT_RUN.search(value):
-        return Contact(PHONE, None, INVALID_PHONE)
-    return Contact(None, None, MISSING)
+            return Contact(EMAIL, None, INVALID_EMAIL), match.start()
+        return Contact(EMAIL, normalised), match.start()
+    return None
 
 
-def _find_phone(text: str, region: str) -> Optional[tuple]:
-    """(valid number or None, position) of the first number-like run, or None when there is none."""
-    first_invalid: Optional[tuple] = None
+def _find_phone(text: str, region: str) -> Optional[Tuple[Contact, int]]:
+    """The first valid phone number, else the first attempt at one (invalid), else None."""
+    first_invalid: Optional[int] = None
     for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
         if phonenumbers.is_valid_number(match.number):
-            return match.number, match.start
+            e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+            return Contact(PHONE, e164), match.start
         if first_invalid is None:
-            first_invalid = (None, match.start)
-    if first_invalid is not None:
-        return first_invalid
-    run = _DIGIT_RUN.search(text)
-    if run and sum(ch.isdigit() for ch in run.group(0)) >= 7:
-        return None, run.start()
-    return None
+            first_invalid = match.start
+    for run in _DIGIT_RUN.finditer(text):
+        if sum(ch.isdigit() for ch in run.group(0)) >= MIN_DIGITS and not _inside_email(text, run.start()):
+            first_invalid = run.start() if first_invalid is None else min(first_invalid, run.start())
+            break
+    return None if first_invalid is None else (Contact(PHONE, None, INVALID_PHONE), first_invalid)
+
+
+def _inside_email(text: str, position: int) -> bool:
+    return any(m.start() <= position < m.end() for m in _EMAIL_CANDIDATE.finditer(text) if m.group(0) != "@")
 
 
 def region_from_phone(spa_phone: str) -> str:
@@ -116,9 +121,9 @@ def display_contact(contact_value: str) -> str:
 
 _NAME_PREFIXES = re.compile(
     r"^(?:(?:hi|hello|hey|hiya|ok|okay|sure|yes|yeah)\b[\s,.!-]*)*"
-    r"(?:(?:my\s+(?:full\s+|first\s+)?name\s+is|my\s+name'?s|name'?s|name\s*:|the\s+name\s+is|"
-    r"i\s+am|i'm|im|it\s+is|it's|its|this\s+is|call\s+me|you\s+can\s+call\s+me|"
-    r"it's\s+under|under|put\s+it\s+under|book\s+it\s+under)\b[\s,:]*)?",
+    r"(?:(?:(?:my\s+(?:full\s+|first\s+)?name\s+is|my\s+name'?s|name'?s|the\s+name\s+is|"
+    r"it's\s+under|it\s+is\s+under|put\s+it\s+under|book\s+it\s+under|under|"
+    r"i\s+am|i'm|im|it\s+is|it's|its|this\s+is|you\s+can\s+call\s+me|call\s+me)\b|name\s*:)[\s,:]*)?",
     re.IGNORECASE,
 )
 _NAME_SUFFIXES = re.compile(r"[\s,.!]*(?:\b(?:thanks|thank\s+you|thx|please|pls|here)\b[\s,.!]*)*$", re.IGNORECASE)
@@ -144,7 +149,7 @@ def parse_name(text: str) -> Optional[str]:
     if not value or len(value) > MAX_NAME or not _NAME_CHARS.match(value):
         return None
     words = value.split()
-    if len(words) > 5 or any(word.lower().strip(".") in _NOT_NAMES for word in words):
+    if sum(ch.isalpha() for ch in value) < 2 or len(words) > 5 or any(word.lower().strip(".") in _NOT_NAMES for word in words):
         return None
     if value == value.lower() or value == value.upper():
         value = re.sub(r"(^|[\s'\-])([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), value.lower())
