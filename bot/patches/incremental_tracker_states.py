@@ -13,7 +13,8 @@ events start with exactly those event objects (an identity check, so nothing is 
 by field), only the new events are replayed. Anything else (an event undone by a rewind, a loop's
 happy-path executions collapsed by `applied_events`, a restart, a new model's domain, or states
 for ML policies with `ignore_rule_only_turns`) runs rasa's own function and starts the entry
-afresh. Each caller gets its own copies of the states (callers delete keys from them).
+afresh. Each caller gets its own copy of the states' user sub-states (the featurizer deletes keys
+from them).
 
 Targets rasa 3.6.21. tests/unit/test_patches.py fails when the replaced function or the
 generator it inlines changes, and compares the states with rasa's own for growing conversations
@@ -26,6 +27,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Dict, List, NamedTuple, Optional, Text, Tuple
 
+from rasa.shared.core.constants import USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -56,8 +58,15 @@ _lock = threading.Lock()
 
 
 def _copy(state: State) -> State:
-    """A state whose sub-states callers may change without touching the cached one."""
-    return {key: dict(value) if isinstance(value, dict) else value for key, value in state.items()}
+    """A state whose user sub-state callers may change without touching the cached one: the
+    featurizer deletes the intent or the text from it (`_choose_last_user_input`,
+    `_remove_user_text_if_intent`); the other sub-states are only read."""
+    user = state.get(USER)
+    if user is None:
+        return dict(state)
+    copied = dict(state)
+    copied[USER] = dict(user)
+    return copied
 
 
 def _reusable(replay: Optional[_Replay], domain: Domain, applied: List[Event]) -> bool:

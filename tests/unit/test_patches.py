@@ -34,7 +34,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
-from bot.patches import (action_response_schema, action_tracker_window, event_type_lookup,
+from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, event_type_lookup,
                          incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
                          tracker_event_cache)
 
@@ -58,7 +58,7 @@ def applied() -> None:
     patches.apply()
 
 
-PATCH_MODULES = [action_response_schema, action_tracker_window, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
+PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
                  sqlite_tracker_journal]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
 
@@ -109,6 +109,7 @@ def test_apply_installs_each_patch_once() -> None:
     assert tracker_event_cache.UPSTREAM_RETRIEVE is not tracker_event_cache._retrieve
     assert RemoteAction._action_call_format is action_tracker_window.action_call_format
     assert Domain.states_for_tracker_history is incremental_tracker_states.states_for_tracker_history
+    assert DialogueStateTracker.applied_events is applied_events_cache.applied_events
     assert action_tracker_window.UPSTREAM is not action_tracker_window.action_call_format
 
 
@@ -546,6 +547,7 @@ def test_states_match_rasas_at_every_step_of_a_conversation(omit_unset_slots: bo
         else:
             tracker.update(event)
         for _ in range(2):  # the second call reuses everything
+            assert tracker.applied_events() == applied_events_cache.UPSTREAM(tracker)
             patched = tracker.past_states(domain, omit_unset_slots=omit_unset_slots)
             expected = incremental_tracker_states.UPSTREAM(domain, tracker, omit_unset_slots)
             assert patched == expected, f"differs after event {step}: {event}"
@@ -557,7 +559,7 @@ def test_callers_changing_the_states_do_not_change_the_next_result() -> None:
     first = tracker.past_states(domain)
     for state in first:
         state.get("user", {}).clear()
-        state.clear()
+        state.pop("user", None)
     assert tracker.past_states(domain) == incremental_tracker_states.UPSTREAM(domain, tracker)
 
 
@@ -590,3 +592,17 @@ def test_a_growing_conversation_is_replayed_once(monkeypatch: Any) -> None:
     for step in range(2, len(events)):  # from the session start on, which resets the applied events
         DialogueStateTracker.from_events("once", events[:step + 1], domain.slots).past_states(domain)
     assert len(copies) == 1
+
+
+def test_applied_events_follow_every_change_of_the_events() -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    tracker = DialogueStateTracker("changing", domain.slots)
+    for event in scripted_events():
+        tracker.update(event)
+        first = tracker.applied_events()
+        first.clear()  # a caller changing its list does not change the next caller's
+        assert tracker.applied_events() == applied_events_cache.UPSTREAM(tracker)
+    tracker.events.clear()
+    assert tracker.applied_events() == [] == applied_events_cache.UPSTREAM(tracker)
+    rewound = tracker.travel_back_in_time(0)
+    assert rewound.applied_events() == applied_events_cache.UPSTREAM(rewound)
