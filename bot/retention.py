@@ -127,7 +127,7 @@ async def delete_conversation(store: TrackerStore, sender_id: str, with_bookings
     else:
         raise NotImplementedError(f"Deleting conversations from {type(store).__name__} is not supported")
     if with_bookings:
-        forget_bookings(sender_id, getattr(store, "booking_database_url", None))
+        forget_bookings(sender_id)
     return deleted
 
 
