@@ -1,9 +1,10 @@
 """Advice for the person: safety screening, follow-up questions, recommendation or booking."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
@@ -31,6 +32,9 @@ GOAL_BUTTONS = (
     ("Recover from sport", "recovery"),
     ("Move more freely", "mobility"),
 )
+# Set when a booking may start; the rules then open booking_form (actions/booking.py).
+BOOKING_READY = "booking_ready"
+BOOKING_WORDS = "booking_time_text"
 AREA_BUTTONS = ("neck", "shoulders", "upper_back", "lower_back", "legs", "feet", "full_body")
 
 
@@ -50,8 +54,15 @@ class ActionAdvise(SafeAction):
         profile = profile_from(tracker)
         screening = screen(profile, catalogue.severities)
         decision = decide(profile, screening, state_from(tracker), latest_intent(tracker))
-        events: List[Dict[Text, Any]] = list(state_events(decision.state))
         step = decision.step
+        events: List[Dict[Text, Any]] = list(state_events(decision.state)) + [
+            SlotSet(BOOKING_READY, step is Step.BOOK)
+        ]
+        words = (tracker.latest_message.get("text") or "").strip()
+        if latest_intent(tracker) == "book_session" and words and not words.startswith("/"):
+            # "Can I book for Saturday 10am": the time is read when the booking form opens,
+            # which may be after the safety checklist.
+            events.append(SlotSet(BOOKING_WORDS, words[:200]))
 
         if step is Step.EMERGENCY:
             dispatcher.utter_message(text=queries.settings("emergency")["message"])
@@ -87,8 +98,10 @@ class ActionAdvise(SafeAction):
                 ] + [replies.button("Skip", "/deny")],
             )
         elif step is Step.BOOK:
+            # The booking form (actions/booking.py) opens after this reply: see data/rules.yml.
             relative = [c for c in screening.relative if c not in preface.covered]
-            dispatcher.utter_message(text=_booking_reply(relative, catalogue))
+            notes = [catalogue.conditions[c].modification for c in relative if catalogue.conditions[c].modification]
+            dispatcher.utter_message(text=replies.booking_lead(notes, queries.settings("spa")))
         else:
             recommendation = recommend(profile, catalogue, screening)
             first = recommendation.techniques[0]
@@ -103,16 +116,6 @@ class ActionAdvise(SafeAction):
                 ],
             )
         return events
-
-
-def _booking_reply(relative: Sequence[str], catalogue: Catalogue) -> str:
-    spa = queries.settings("spa")
-    lines = [f"Lovely! You can book online at {spa['booking_url']}" if spa.get("booking_url") else "Lovely!"]
-    lines.append(replies.contact_line(spa))
-    notes = [catalogue.conditions[c].modification for c in relative if catalogue.conditions[c].modification]
-    if notes:
-        lines.append("When you book, please tell the team about your condition: " + " ".join(notes))
-    return "\n".join(lines)
 
 
 def at_recommendation_stage(tracker: Tracker) -> bool:

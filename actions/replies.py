@@ -141,3 +141,114 @@ def personal_length(recommendation: Recommendation) -> str:
 
 def personal_pressure(technique: models.Technique) -> str:
     return f"The {technique.name.lower()} I suggested: {technique.pressure}"
+
+
+# --- booking requests (actions/booking.py) ---
+
+BOOKING_ASK_SERVICE = "Which massage would you like?"
+BOOKING_ASK_LENGTH = "How long would you like your {technique} to be?"
+BOOKING_ASK_DAY = "Which day would you like?"
+BOOKING_ASK_HOUR = "What time would suit you that day?"
+BOOKING_ASK_NAME = "What name should we put the booking under?"
+BOOKING_ASK_CONTACT = "What's the best phone number or email for the team to reach you?"
+BOOKING_OFFER_NUMBER = "Can the team reach you at {number}?"
+BOOKING_ASK_CONSENT = (
+    "Can we keep your name, contact details and what you told me about your health with this "
+    "request? We only use them to arrange this booking."
+)
+BOOKING_ASK_CONSENT_KIOSK = (
+    "Can we keep what you told me about your health with this request, so your therapist can "
+    "prepare? We only use it for this booking."
+)
+BOOKING_CANCELLED_BEFORE_SENDING = "OK, I've cancelled this booking request. Nothing was sent to the spa."
+BOOKING_NONE_OPEN = "I can't find an open booking request in this chat."
+BOOKING_CANCELLED = "Done: I've cancelled booking request {code}. We'll let the team know."
+BOOKING_CHANGED = (
+    "Done: booking request {code} now asks for {when}. The team will contact you to confirm the new time."
+)
+BOOKING_CHANGE_HOW = (
+    "Sorry, I couldn't work out the new time. Try something like \"change my booking to Friday at 3 pm\"."
+)
+BOOKING_SUGGEST_CANCEL = "Please don't come in for now. Would you like me to cancel your booking request?"
+BOOKING_PROBLEMS = {
+    "unclear": "Sorry, I didn't catch that.",
+    "unsuitable": "Please pick one of these instead.",
+    "past": "That time has already passed.",
+    "unparsed": "Sorry, I couldn't work out the day and time. Try something like \"Tuesday at 3 pm\".",
+    "too_far": "That is a bit too far ahead for a request. Please pick a date in the next few weeks.",
+    "no_name": "Sorry, I didn't catch a name.",
+    "invalid_phone": "That phone number doesn't look right. Please check it, with the area code.",
+    "invalid_email": "That email address doesn't look right. Please check it.",
+    "missing": "I need a phone number or an email address so the team can confirm.",
+}
+
+
+def booking_problem_text(problem: str | None, question: str) -> str:
+    """The question again, saying first what was wrong with the last answer."""
+    lead = BOOKING_PROBLEMS.get(problem or "")
+    return f"{lead} {question}" if lead else question
+
+
+def booking_lead(relative_notes: Sequence[str], spa: Dict[str, str]) -> str:
+    """What is said as the booking request starts; the link and phone stay available."""
+    lines = ["Lovely! I can take your booking request right here."]
+    if spa.get("booking_url"):
+        lines.append(f"(You can also book online at {spa['booking_url']} or call {spa.get('phone', 'us')}.)")
+    if relative_notes:
+        lines.append("I'll pass on what you told me about your health, so the team can plan: "
+                     + " ".join(relative_notes))
+    return "\n".join(lines)
+
+
+def booking_ask_time(service: str, hours: str) -> str:
+    opening = f" We're open {hours}." if hours else ""
+    return f"{service}. What day and time would suit you?{opening}"
+
+
+def booking_closed_text(hours: str) -> str:
+    return f"Sorry, we're closed then. We're open {hours}. Would one of these times work?" if hours else (
+        "Sorry, we're closed then. Would one of these times work?")
+
+
+def booking_summary(details: Sequence[str], intake: Sequence[str]) -> str:
+    lines = ["Here is your booking request:"] + list(details)
+    if intake:
+        lines.append("What the spa will get from our chat:")
+        lines += [f"- {line}" for line in intake]
+    lines.append("Shall I send it?")
+    return "\n".join(lines)
+
+
+def booking_done(code: str, name: str, contact: str, notes: Sequence[str]) -> str:
+    thanks = f"Thank you, {name}!" if name else "Thank you!"
+    lines = [f"{thanks} Your booking request is in. Your reference code is **{code}**.",
+             f"The team will contact you at {contact} to confirm the time." if contact
+             else "The team will contact you to confirm the time."]
+    if notes:
+        lines.append("I've told them about your health so they can plan: " + " ".join(notes))
+    lines.append("To change the time or cancel, just tell me here.")
+    return "\n".join(lines)
+
+
+def booking_done_kiosk(code: str, notes: Sequence[str]) -> str:
+    lines = [f"Thank you! Show this code to reception: {code}",
+             "They will confirm the time with you."]
+    if notes:
+        lines.append("Your therapist will know about your health so they can plan: " + " ".join(notes))
+    return "\n".join(lines)
+
+
+def booking_declined(spa: Dict[str, str]) -> str:
+    lines = ["No problem: I haven't kept any of your details."]
+    if spa.get("booking_url"):
+        lines.append(f"You can book online at {spa['booking_url']}.")
+    lines.append(contact_line(spa))
+    return "\n".join(lines)
+
+
+def booking_not_saved(spa: Dict[str, str]) -> str:
+    return "Sorry, I couldn't save your request just now. " + contact_line(spa)
+
+
+def booking_change_by_phone(spa: Dict[str, str]) -> str:
+    return "To change that, please get in touch with the team. " + contact_line(spa)

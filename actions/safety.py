@@ -67,9 +67,12 @@ class SafeAction(Action, metaclass=ABCMeta):
             events = list(self.answer(dispatcher, tracker, domain, preface))
         answer = dispatcher.messages[start:]
         del dispatcher.messages[start:]
-        if preface.lines:
+        # One preface per message: the booking form asks its first question in the same turn as
+        # action_advise, which has already said it.
+        said = _replied_this_turn(tracker)
+        if preface.lines and not said:
             dispatcher.utter_message(text=preface.text)
-        if preface.lines or self.health_related(tracker):
+        if (preface.lines and not said) or self.health_related(tracker):
             notice = health_notice_needed(tracker)
             if notice:
                 dispatcher.utter_message(text=replies.HEALTH_NOTICE)
@@ -78,6 +81,16 @@ class SafeAction(Action, metaclass=ABCMeta):
             answer = [_without_offers(message) for message in answer]
         dispatcher.messages.extend(m for m in answer if m.get("text") or m.get("buttons") or m.get("response"))
         return events
+
+
+def _replied_this_turn(tracker: Tracker) -> bool:
+    """Whether another action has already answered the latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
 
 
 def _only_reports_unknown(tracker: Tracker) -> bool:

@@ -1,13 +1,16 @@
-"""Helpers to run an action against a tracker built from a conversation, as Rasa would."""
+"""Helpers to run actions against a tracker built from a conversation, as Rasa would (the booking
+form included)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import booking
+from actions.advice import ActionAdvise, ActionShortAnswer
 from bot.nlu.matcher import VocabularyMatcher
 
 Turn = Tuple[str, str]  # (intent, text)
@@ -57,6 +60,72 @@ class Conversation:
         for message in dispatcher.messages:
             self.events.append({"event": "bot", "text": message.get("text")})
         return dispatcher.messages
+
+
+ASK = {a().slot: a for a in (booking.AskService, booking.AskTime, booking.AskName, booking.AskContact,
+                            booking.AskConsent, booking.AskConfirmed)}
+# The actions data/rules.yml runs for the intents the booking tests send, outside the form.
+BOOKING_RULES = {"describe_problem": ActionAdvise, "book_session": ActionAdvise, "deny": ActionShortAnswer,
+                 "affirm": ActionShortAnswer, "change_booking": booking.ActionManageBooking,
+                 "cancel_booking": booking.ActionManageBooking}
+
+
+class BookingChat:
+    """A conversation in one channel, with the booking form run the way Rasa runs it."""
+
+    def __init__(self, matcher: VocabularyMatcher, channel: str = "web", sender: str = "booking-test") -> None:
+        self.matcher, self.channel, self.sender = matcher, channel, sender
+        self.events: List[Dict[str, Any]] = [{"event": "session_started"}]
+        self.slots: Dict[str, Any] = {"asked_questions": [], "screened": False}
+        self.active_loop: Optional[str] = None
+        self.rejected = False
+
+    def tracker(self) -> Tracker:
+        latest = next(e for e in reversed(self.events) if e["event"] == "user")
+        return Tracker.from_dict({
+            "sender_id": self.sender, "slots": dict(self.slots), "latest_message": latest["parse_data"],
+            "events": list(self.events), "paused": False, "followup_action": None,
+            "active_loop": {"name": self.active_loop} if self.active_loop else {},
+            "latest_action_name": "action_listen",
+        })
+
+    def run(self, action: Action) -> List[Dict[str, Any]]:
+        dispatcher = CollectingDispatcher()
+        events = action.run(dispatcher, self.tracker(), {})
+        for event in events:
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+            self.events.append(event)
+        for message in dispatcher.messages:
+            self.events.append({"event": "bot", "text": message.get("text"), "data": {"buttons": message.get("buttons")}})
+        return dispatcher.messages
+
+    def say(self, text: str, intent: str = "nlu_fallback") -> List[Dict[str, Any]]:
+        event = user_event(intent, text, self.matcher)
+        event["input_channel"] = self.channel
+        self.events.append(event)
+        self.rejected = False
+        if self.active_loop:
+            return self.form_turn(activating=False)
+        messages = self.run(BOOKING_RULES[intent]())
+        if self.slots.get("booking_ready"):
+            messages += self.form_turn(activating=True)
+        return messages
+
+    def form_turn(self, activating: bool) -> List[Dict[str, Any]]:
+        if activating:
+            self.slots["requested_slot"] = None
+        before = len(self.events)
+        messages = self.run(booking.ValidateBookingForm())
+        if not activating and len(self.events) == before:
+            self.rejected = True  # Rasa's rules take over (talk to a person, delete my conversation)
+            return messages
+        self.active_loop = booking.FORM
+        requested = self.slots.get("requested_slot")
+        if requested is None:
+            self.active_loop = None
+            return messages + self.run(booking.ActionBookingSubmit())
+        return messages + self.run(ASK[requested]())
 
 
 def texts(messages: List[Dict[str, Any]]) -> str:

@@ -14,18 +14,19 @@ import yaml
 from rasa_sdk import Action
 
 from actions.advice import ActionAdvise, ActionExplainChoice, ActionShortAnswer
+from actions.booking import FORM, ActionManageBooking
 from actions.handoff import ActionDefaultFallback, ActionHandoff
 from actions.knowledge import ActionAnswerTopic
 from actions.privacy import ActionForgetConversation
 from actions.safety import ActionEmergency, ActionSmallTalk, SafeAction
 from bot.knowledge.loader import read_knowledge_base
-from tests.actions.conftest import Conversation, payloads, texts
+from tests.actions.conftest import BookingChat, Conversation, payloads, texts
 from tests.conftest import PROJECT_ROOT
 
 ACTIONS: Dict[str, Type[Action]] = {
     a().name(): a for a in (ActionAdvise, ActionExplainChoice, ActionShortAnswer, ActionDefaultFallback,
                             ActionHandoff, ActionAnswerTopic, ActionSmallTalk, ActionEmergency,
-                            ActionForgetConversation)
+                            ActionForgetConversation, ActionManageBooking)
 }
 # Replies that are not answers about massage: the urgent message itself, and the confirmation
 # before a conversation is deleted (a red flag never reaches it: it becomes report_emergency).
@@ -55,6 +56,8 @@ QUESTIONS = {
     "ask_why": "why that one",
     "ask_capabilities": "what can you do",
     "book_session": "can I book a session",
+    "change_booking": "change my booking to friday at 3",
+    "cancel_booking": "cancel my booking",
     "describe_problem": "my shoulders are tight",
     "greet": "hi",
     "thanks": "thanks",
@@ -136,3 +139,20 @@ def test_after_an_absolute_condition_nothing_offers_a_technique_or_booking(
     conversation.say("describe_problem", f"I have {term(condition)}", ActionAdvise())
     messages = conversation.say(intent, QUESTIONS[intent], action_for(intent))
     assert offers(messages) == [], f"{intent} after {condition['id']}: {texts(messages)}"
+
+
+@pytest.mark.parametrize("condition", CONDITIONS, ids=[c["id"] for c in CONDITIONS])
+def test_a_condition_reported_in_the_booking_form_leads_the_reply(kb_database, matcher, condition) -> None:
+    """The booking form's questions pass through the preface too; an absolute one ends the form."""
+    chat = BookingChat(matcher, sender=f"matrix-{condition['id']}")
+    chat.say("my shoulders are tight", "describe_problem")
+    chat.say("/deny", "deny")
+    chat.say("/book_session", "book_session")
+    assert chat.active_loop == FORM
+    messages = chat.say(f"by the way I have {term(condition)}", "describe_problem")
+    assert leads_with(condition, messages), texts(messages)
+    if condition["severity"] == "absolute":
+        assert offers(messages) == [] and chat.active_loop is None, texts(messages)
+    else:
+        assert chat.active_loop == FORM and "What day and time" in texts(messages), texts(messages)
+

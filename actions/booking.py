@@ -1,0 +1,652 @@
+"""Booking requests taken in the conversation: `booking_form`, its questions, and changes after.
+
+The form only opens when `action_advise` says a booking may start (safety checklist answered,
+nothing that rules massage out). From then on every answer passes through
+`validate_booking_form`, which also keeps safety on: a red flag or an absolute
+contraindication reported mid-form ends the form (the submit action then says why), a relative
+one is kept for the intake and the next question leads with its modification.
+
+The questions themselves are `SafeAction`s (`action_ask_<slot>`), so like every other reply they
+pass through the safety preface. The validation action never speaks: it records what was wrong
+with an answer in `booking_problem`, and the next question says it. That keeps every word the
+person sees in one place per slot.
+
+Kiosk: no name or contact on a shared screen; the person shows a reference code at reception.
+SMS and WhatsApp (Twilio): the number they write from is offered as the contact.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies
+from actions.advice import ActionExplainChoice, current_recommendation
+from actions.handoff import ActionDefaultFallback
+from actions.knowledge import ActionAnswerTopic
+from actions.safety import ActionSmallTalk, SafeAction
+from actions.tracker_state import latest_intent, profile_from
+from bot.advice.catalogue import Catalogue, TechniqueInfo
+from bot.advice.preface import Preface, own_mentions, technique_cautions
+from bot.advice.profile import Profile
+from bot.advice.safety import Screening, screen
+from bot.booking import store
+from bot.booking.contact import display_contact, parse_contact, parse_name, region_from_phone
+from bot.booking.intake import build_intake, summary_lines
+from bot.booking.notify import notify_new_request
+from bot.booking.when import (
+    OpeningHours,
+    PreferredTime,
+    combine,
+    describe_time,
+    local_now,
+    next_open_slots,
+    opening_hours_from_settings,
+    parse_preferred_time,
+)
+from bot.knowledge import queries
+
+logger = logging.getLogger(__name__)
+
+FORM = "booking_form"
+REQUESTED = "requested_slot"
+READY = "booking_ready"
+SERVICE = "booking_service"
+TECHNIQUE = "booking_technique"
+TIME = "booking_time"
+TIME_TEXT = "booking_time_text"
+TIME_PARTIAL = "booking_time_partial"
+NAME = "booking_name"
+CONTACT = "booking_contact"
+CONTACT_OTHER = "booking_contact_other"
+CONSENT = "booking_consent"
+CONFIRMED = "booking_confirmed"
+PROBLEM = "booking_problem"
+STAGE = "booking_stage"
+ORDER = (SERVICE, TIME, NAME, CONTACT, CONSENT, CONFIRMED)
+KEPT_FOR_THE_REQUEST = (SERVICE, TECHNIQUE, TIME, TIME_TEXT, TIME_PARTIAL, NAME, CONTACT, CONTACT_OTHER,
+                        CONSENT, CONFIRMED, PROBLEM, STAGE)
+
+# Why the form ended before a request was stored.
+STOPPED, DECLINED, CANCELLED = "stopped", "declined", "cancelled"
+# What was wrong with the last answer (booking_problem); the next question says it.
+QUESTION, SMALL_TALK, UNCLEAR, UNSUITABLE, CONDITION = "question", "small_talk", "unclear", "unsuitable", "condition"
+NEEDS_DAY, NEEDS_TIME, CLOSED = "needs_day", "needs_time", "closed"
+
+KIOSK = "kiosk"
+# Channels whose sender id is the person's phone number.
+PHONE_CHANNELS = {"twilio"}
+# Intents that leave the form by a rule (talk to a person, delete my conversation).
+INTERRUPTIONS = {"request_human", "delete_conversation"}
+SMALL_TALK_INTENTS = {"greet", "thanks", "goodbye", "bot_challenge"}
+PAYLOAD = re.compile(r"^/\w+")
+MINUTES = re.compile(r"\b(\d{2,3})\s*(?:-?\s*min(?:ute)?s?)?\b", re.IGNORECASE)
+HOUR_WORDS = {"an hour": 60, "one hour": 60, "1 hour": 60, "half an hour": 30, "half hour": 30}
+CHANGE_WORDS = {
+    "time": ("time", "day", "date", "when", "earlier", "later", "move", "reschedule"),
+    "service": ("service", "massage", "technique", "length", "minutes", "longer", "shorter"),
+    "contact": ("contact", "number", "phone", "email", "name"),
+}
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the booking logic needs to know about the conversation and the spa right now."""
+
+    catalogue: Catalogue
+    profile: Profile
+    screening: Screening
+    spa: Dict[str, str]
+    hours: OpeningHours
+    now: datetime
+    channel: str
+    sender: str
+
+    @property
+    def at_kiosk(self) -> bool:
+        return self.channel == KIOSK
+
+    @property
+    def sender_phone(self) -> Optional[str]:
+        """The number an SMS or WhatsApp message came from, as an E.164 number, if it is one."""
+        if self.channel not in PHONE_CHANNELS:
+            return None
+        number = self.sender.split(":", 1)[-1] if self.sender.startswith("whatsapp:") else self.sender
+        contact = parse_contact(number, region_from_phone(self.spa.get("phone", "")))
+        return contact.value if contact.kind == "phone" else None
+
+
+def spa_now(hours: OpeningHours) -> datetime:
+    """The spa's wall-clock time: preferred times are times on the spa's calendar. Tests replace it."""
+    return local_now(hours)
+
+
+def situation(tracker: Tracker) -> Situation:
+    catalogue = queries.catalogue()
+    profile = profile_from(tracker)
+    spa = queries.settings("spa")
+    hours = opening_hours_from_settings(spa)
+    return Situation(
+        catalogue=catalogue, profile=profile, screening=screen(profile, catalogue.severities), spa=spa,
+        hours=hours, now=spa_now(hours),
+        channel=tracker.get_latest_input_channel() or "", sender=tracker.sender_id or "",
+    )
+
+
+# --- the service: technique and session length -------------------------------------------------
+
+def session_lengths(catalogue: Catalogue) -> List[int]:
+    return [length.minutes for length in catalogue.session_lengths]
+
+
+def suitable_techniques(where: Situation) -> List[TechniqueInfo]:
+    """Techniques the person may book: none the safety preface would warn about for them."""
+    return [t for t in where.catalogue.techniques if not unsuitable(t.id, where)]
+
+
+def unsuitable(technique_id: str, where: Situation) -> bool:
+    mention = [{"entity": "technique", "value": technique_id}]
+    return bool(technique_cautions(mention, where.profile, where.screening, where.catalogue))
+
+
+def service_value(technique_id: str, minutes: int) -> str:
+    return f"{technique_id}:{minutes}"
+
+
+def parse_service(value: Optional[str]) -> Tuple[Optional[str], Optional[int]]:
+    if not value or ":" not in value:
+        return None, None
+    technique, minutes = value.split(":", 1)
+    return technique, int(minutes) if minutes.isdigit() else None
+
+
+def describe_service(value: Optional[str], catalogue: Catalogue) -> str:
+    technique_id, minutes = parse_service(value)
+    technique = catalogue.technique(technique_id or "")
+    name = technique.name if technique else "Massage"
+    return f"{name}, {minutes} minutes" if minutes else name
+
+
+def minutes_in(tracker: Tracker, catalogue: Catalogue) -> Optional[int]:
+    """A session length the spa offers, from the time_available entity or the words."""
+    offered = session_lengths(catalogue)
+    candidates: List[int] = []
+    for entity in own_mentions(tracker.latest_message.get("entities") or [], "time_available"):
+        if str(entity["value"]).isdigit():
+            candidates.append(int(entity["value"]))
+    text = (tracker.latest_message.get("text") or "").lower()
+    candidates += [minutes for words, minutes in HOUR_WORDS.items() if words in text]
+    candidates += [int(m) for m in MINUTES.findall(text)]
+    return next((m for m in candidates if m in offered), None)
+
+
+def technique_in(tracker: Tracker) -> Optional[str]:
+    found = own_mentions(tracker.latest_message.get("entities") or [], "technique")
+    return str(found[0]["value"]) if found else None
+
+
+# --- the validation action ----------------------------------------------------------------------
+
+def reports_health(tracker: Tracker) -> bool:
+    """The message tells us about the person's own health: it is not an answer to the question."""
+    entities = tracker.latest_message.get("entities") or []
+    return any(own_mentions(entities, kind) for kind in ("condition", "red_flag", "unknown_condition"))
+
+
+def next_slot(slots: Dict[str, Any], where: Situation) -> Optional[str]:
+    for slot in ORDER:
+        if where.at_kiosk and slot in (NAME, CONTACT):
+            continue
+        if slots.get(slot) is None:
+            return slot
+    return None
+
+
+def read_time(text: str, partial: Optional[str], minutes: int, where: Situation) -> PreferredTime:
+    """The person's words as a time; a day or time given before is combined with this answer."""
+    if partial:
+        return combine(partial, text, where.now, where.hours, minutes)
+    return parse_preferred_time(text, where.now, where.hours, minutes)
+
+
+def time_events(result: PreferredTime) -> Dict[str, Any]:
+    """Slot changes for a parsed time: kept when it is fine, otherwise the reason to ask again.
+    An answer with only a day or only a time is kept to combine with the next one."""
+    if result.ok and result.when is not None:
+        return {TIME: result.when.isoformat(timespec="minutes"), TIME_TEXT: result.text, TIME_PARTIAL: None,
+                PROBLEM: None}
+    if result.status == "ambiguous":
+        return {TIME_PARTIAL: result.text, PROBLEM: NEEDS_DAY if result.needs == "day" else NEEDS_TIME}
+    if result.status == "closed":
+        return {TIME_TEXT: result.text, TIME_PARTIAL: None, PROBLEM: CLOSED}
+    if result.status == "unparsed":
+        return {PROBLEM: result.status}
+    return {TIME_PARTIAL: None, PROBLEM: result.status}
+
+
+def free_text_problem(intent: str) -> str:
+    """An answer that could not be read: a question or small talk is answered, then asked again."""
+    if intent.startswith("ask_") or intent in ("out_of_scope",):
+        return QUESTION
+    if intent in SMALL_TALK_INTENTS:
+        return SMALL_TALK
+    return UNCLEAR
+
+
+def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[str, Any]]:
+    """Slot changes for the latest message in the booking form; None lets the rules take over.
+
+    Decides everything the form does with an answer: stop for safety, cancel, fill the requested
+    slot, or note what was wrong so the next question can say so.
+    """
+    intent = latest_intent(tracker)
+    text = (tracker.latest_message.get("text") or "").strip()
+    is_payload = bool(PAYLOAD.match(text))
+    activating = tracker.active_loop_name != FORM
+    requested = None if activating else tracker.get_slot(REQUESTED)
+    slots = {slot: tracker.get_slot(slot) for slot in KEPT_FOR_THE_REQUEST}
+    changes: Dict[str, Any] = {PROBLEM: None}
+
+    if own_mentions(tracker.latest_message.get("entities") or [], "red_flag") or not where.screening.allows_massage:
+        return {STAGE: STOPPED, PROBLEM: None, REQUESTED: None}
+    if not activating and intent in INTERRUPTIONS:
+        return None
+    if intent == "cancel_booking":
+        return {STAGE: CANCELLED, PROBLEM: None, REQUESTED: None}
+
+    if activating:
+        changes.update({READY: False, STAGE: None, CONFIRMED: None, CONSENT: None})
+        changes.update(prefill(tracker, where, slots))
+    elif reports_health(tracker):
+        # The next question leads with what the safety preface says about it.
+        changes[PROBLEM] = CONDITION
+    elif requested == SERVICE:
+        changes.update(service_answer(tracker, where, slots, intent))
+    elif requested == TIME:
+        minutes = parse_service(slots[SERVICE])[1] or 60
+        if is_payload and not text.startswith("/book_session"):
+            changes[PROBLEM] = UNCLEAR
+        else:
+            result = read_time(text, slots[TIME_PARTIAL], minutes, where)
+            changes.update(time_events(result))
+            if result.status == "unparsed":
+                changes[PROBLEM] = free_text_problem(intent) if intent != "book_session" else "unparsed"
+    elif requested == NAME:
+        name = None if is_payload else parse_name(text)
+        if name:
+            changes[NAME] = name
+        else:
+            changes[PROBLEM] = free_text_problem(intent) if intent.startswith("ask_") else "no_name"
+    elif requested == CONTACT:
+        changes.update(contact_answer(tracker, where, slots, intent, text, is_payload))
+    elif requested == CONSENT:
+        if intent == "affirm":
+            changes[CONSENT] = True
+        elif intent == "deny":
+            return {CONSENT: False, STAGE: DECLINED, PROBLEM: None, REQUESTED: None}
+        else:
+            changes[PROBLEM] = free_text_problem(intent) if intent != "nlu_fallback" else UNCLEAR
+    elif requested == CONFIRMED:
+        changes.update(confirm_answer(tracker, where, intent, text))
+        if changes.get(STAGE) == CANCELLED:
+            return {STAGE: CANCELLED, PROBLEM: None, REQUESTED: None}
+
+    merged = {**slots, **changes}
+    changes[REQUESTED] = next_slot(merged, where)
+    return changes
+
+
+def prefill(tracker: Tracker, where: Situation, slots: Dict[str, Any]) -> Dict[str, Any]:
+    """What the conversation already says: the recommendation, and the words of the booking request."""
+    changes: Dict[str, Any] = {}
+    technique = technique_in(tracker) or slots.get(TECHNIQUE)
+    minutes = minutes_in(tracker, where.catalogue)
+    if technique and unsuitable(technique, where):
+        technique = None
+    recommendation = current_recommendation(tracker, where.catalogue)
+    if not technique and not slots.get(SERVICE) and recommendation is not None:
+        technique = recommendation.techniques[0].id
+        minutes = minutes or recommendation.minutes
+    if technique and minutes:
+        changes.update({SERVICE: service_value(technique, minutes), TECHNIQUE: None})
+    elif technique:
+        changes[TECHNIQUE] = technique
+    if slots.get(TIME) is None:
+        request_text = latest_booking_words(tracker)
+        if request_text:
+            duration = minutes or parse_service(slots.get(SERVICE))[1] or 60
+            result = parse_preferred_time(request_text, where.now, where.hours, duration)
+            if result.status != "unparsed":
+                changes.update(time_events(result))
+    return changes
+
+
+def latest_booking_words(tracker: Tracker) -> Optional[str]:
+    """The words of the person's booking request ("can I book for Saturday 10am"): this message,
+    or the one action_advise kept in booking_time_text before the safety checklist."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    if latest_intent(tracker) == "book_session" and text and not PAYLOAD.match(text):
+        return text
+    return tracker.get_slot(TIME_TEXT)
+
+
+def service_answer(tracker: Tracker, where: Situation, slots: Dict[str, Any], intent: str) -> Dict[str, Any]:
+    technique = technique_in(tracker) or slots.get(TECHNIQUE)
+    minutes = minutes_in(tracker, where.catalogue)
+    if technique and unsuitable(technique, where):
+        return {TECHNIQUE: None, PROBLEM: UNSUITABLE}
+    if technique and minutes:
+        return {SERVICE: service_value(technique, minutes), TECHNIQUE: None}
+    if technique:
+        return {TECHNIQUE: technique}
+    return {PROBLEM: free_text_problem(intent) if intent != "book_session" else UNCLEAR}
+
+
+def contact_answer(tracker: Tracker, where: Situation, slots: Dict[str, Any], intent: str, text: str,
+                   is_payload: bool) -> Dict[str, Any]:
+    offered = where.sender_phone if not slots.get(CONTACT_OTHER) else None
+    if offered and intent == "affirm":
+        return {CONTACT: offered}
+    if offered and intent == "deny":
+        return {CONTACT_OTHER: True}
+    if is_payload:
+        return {PROBLEM: UNCLEAR}
+    contact = parse_contact(text, region_from_phone(where.spa.get("phone", "")))
+    if contact.kind and contact.value and not contact.problem:
+        return {CONTACT: contact.value}
+    if contact.problem == "missing" and intent.startswith("ask_"):
+        return {PROBLEM: QUESTION}
+    return {PROBLEM: contact.problem or "missing"}
+
+
+def confirm_answer(tracker: Tracker, where: Situation, intent: str, text: str) -> Dict[str, Any]:
+    if intent == "affirm":
+        return {CONFIRMED: True}
+    if intent == "deny":
+        return {STAGE: CANCELLED}
+    if intent in ("change_booking", "book_session"):
+        part = change_target(tracker, text)
+        if part == "service":
+            return {SERVICE: None, TECHNIQUE: technique_in(tracker)}
+        if part == "contact":
+            return {CONTACT: None, CONTACT_OTHER: None, NAME: None} if not where.at_kiosk else {}
+        changes: Dict[str, Any] = {TIME: None, TIME_PARTIAL: None}
+        if not PAYLOAD.match(text):
+            minutes = parse_service(tracker.get_slot(SERVICE))[1] or 60
+            result = parse_preferred_time(text, where.now, where.hours, minutes)
+            if result.status != "unparsed":
+                changes.update(time_events(result))
+        return changes
+    return {PROBLEM: free_text_problem(intent)}
+
+
+def change_target(tracker: Tracker, text: str) -> str:
+    """Which part of the request the person wants to change: "time", "service" or "contact"."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "booking_change" and entity.get("value") in CHANGE_WORDS:
+            return str(entity["value"])
+    if technique_in(tracker):
+        return "service"
+    lowered = text.lower()
+    for part in ("contact", "service", "time"):
+        if any(re.search(rf"\b{word}\b", lowered) for word in CHANGE_WORDS[part]):
+            return part
+    return "time"
+
+
+class ValidateBookingForm(Action):
+    """Reads each answer in the booking form. A plain Action rather than a FormValidationAction:
+    what an answer means depends on the whole request and on safety, not on one slot at a time."""
+
+    def name(self) -> Text:
+        return "validate_booking_form"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        changes = booking_form_changes(tracker, situation(tracker))
+        if changes is None:
+            return []
+        requested = changes.pop(REQUESTED, None)
+        return [SlotSet(slot, value) for slot, value in changes.items()] + [SlotSet(REQUESTED, requested)]
+
+
+# --- the questions ------------------------------------------------------------------------------
+
+class AskBookingSlot(SafeAction, metaclass=ABCMeta):
+    """One question of the booking form, after the safety preface like every reply.
+
+    When the last answer was a question or small talk, that is answered first.
+    """
+
+    slot = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+    ) -> List[Dict[Text, Any]]:
+        problem = tracker.get_slot(PROBLEM)
+        if problem == QUESTION:
+            aside = ActionExplainChoice() if latest_intent(tracker) == "ask_why" else (
+                ActionDefaultFallback() if latest_intent(tracker) == "out_of_scope" else ActionAnswerTopic())
+            aside.answer(dispatcher, tracker, domain, preface)
+        elif problem == SMALL_TALK and latest_intent(tracker) != "goodbye":
+            ActionSmallTalk().answer(dispatcher, tracker, domain, preface)
+        where = situation(tracker)
+        text, buttons = self.ask(tracker, where, problem)
+        dispatcher.utter_message(text=text, buttons=buttons or [])
+        return []
+
+    @abstractmethod
+    def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
+        """The question's text and buttons, saying first what was wrong with the last answer."""
+
+
+class AskService(AskBookingSlot):
+    slot = SERVICE
+
+    def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
+        technique = where.catalogue.technique(tracker.get_slot(TECHNIQUE) or "")
+        if technique is not None:
+            text = replies.BOOKING_ASK_LENGTH.format(technique=technique.name.lower())
+            buttons = [replies.button(f"{m} minutes", replies.entity_payload("book_session", "time_available", str(m)))
+                       for m in session_lengths(where.catalogue)]
+            return replies.booking_problem_text(problem, text), buttons
+        buttons = [replies.button(t.name, replies.entity_payload("book_session", "technique", t.id))
+                   for t in suitable_techniques(where)]
+        return replies.booking_problem_text(problem, replies.BOOKING_ASK_SERVICE), buttons
+
+
+class AskTime(AskBookingSlot):
+    slot = TIME
+
+    def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
+        hours = where.hours.describe()
+        service = describe_service(tracker.get_slot(SERVICE), where.catalogue)
+        if problem == CLOSED:
+            minutes = parse_service(tracker.get_slot(SERVICE))[1] or 60
+            asked = parse_preferred_time(tracker.get_slot(TIME_TEXT) or "", where.now, where.hours, minutes)
+            after = asked.when if asked.when is not None and asked.when > where.now else where.now
+            slots = next_open_slots(after, where.hours, minutes, count=3)
+            buttons = [replies.button(describe_time(s, where.now), describe_time(s, where.now)) for s in slots]
+            return replies.booking_closed_text(hours), buttons
+        if problem in (NEEDS_DAY, NEEDS_TIME):
+            return replies.BOOKING_ASK_DAY if problem == NEEDS_DAY else replies.BOOKING_ASK_HOUR, []
+        text = replies.booking_ask_time(service, hours)
+        return replies.booking_problem_text(problem, text), []
+
+
+class AskName(AskBookingSlot):
+    slot = NAME
+
+    def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
+        return replies.booking_problem_text(problem, replies.BOOKING_ASK_NAME), []
+
+
+class AskContact(AskBookingSlot):
+    slot = CONTACT
+
+    def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
+        offered = where.sender_phone if not tracker.get_slot(CONTACT_OTHER) else None
+        if offered:
+            return (replies.booking_problem_text(problem, replies.BOOKING_OFFER_NUMBER.format(
+                number=display_contact(offered))),
+                [replies.button("Use this number", "/affirm"), replies.button("Give another", "/deny")])
+        return replies.booking_problem_text(problem, replies.BOOKING_ASK_CONTACT), []
+
+
+class AskConsent(AskBookingSlot):
+    slot = CONSENT
+
+    def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
+        text = replies.BOOKING_ASK_CONSENT_KIOSK if where.at_kiosk else replies.BOOKING_ASK_CONSENT
+        return (replies.booking_problem_text(problem, text),
+                [replies.button("Yes", "/affirm"), replies.button("No", "/deny")])
+
+
+class AskConfirmed(AskBookingSlot):
+    slot = CONFIRMED
+
+    def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
+        when = tracker.get_slot(TIME)
+        lines = [
+            f"- **Massage:** {describe_service(tracker.get_slot(SERVICE), where.catalogue)}",
+            f"- **Time:** {describe_time(datetime.fromisoformat(when), where.now) if when else 'to be agreed'}",
+        ]
+        if not where.at_kiosk:
+            lines.append(f"- **Name:** {tracker.get_slot(NAME)}")
+            lines.append(f"- **Contact:** {display_contact(tracker.get_slot(CONTACT) or '')}")
+        intake = summary_lines(build_intake(where.profile, where.catalogue))
+        text = replies.booking_summary(lines, intake)
+        buttons = [replies.button("Confirm", "/affirm"),
+                   replies.button("Change time", replies.entity_payload("change_booking", "booking_change", "time")),
+                   replies.button("Change service", replies.entity_payload("change_booking", "booking_change", "service"))]
+        if not where.at_kiosk:
+            buttons.append(replies.button("Change contact",
+                                          replies.entity_payload("change_booking", "booking_change", "contact")))
+        buttons.append(replies.button("Cancel", "/cancel_booking"))
+        return replies.booking_problem_text(problem, text), buttons
+
+
+# --- after the form -----------------------------------------------------------------------------
+
+def reset_events() -> List[Dict[Text, Any]]:
+    """The request's details are not kept in the conversation once it is stored or dropped."""
+    return [SlotSet(slot, None) for slot in KEPT_FOR_THE_REQUEST] + [SlotSet(READY, False)]
+
+
+class ActionBookingSubmit(SafeAction):
+    """The form ended: store and confirm the request, or say why nothing was stored."""
+
+    def name(self) -> Text:
+        return "action_booking_submit"
+
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+    ) -> List[Dict[Text, Any]]:
+        where = situation(tracker)
+        stage = tracker.get_slot(STAGE)
+        if not where.screening.allows_massage or stage == STOPPED:
+            absolute = [where.catalogue.conditions[c] for c in where.screening.absolute if c not in preface.covered]
+            if absolute or not preface.lines:
+                dispatcher.utter_message(text=replies.avoid_reply(absolute))
+            return reset_events()
+        if stage == DECLINED:
+            dispatcher.utter_message(text=replies.booking_declined(where.spa))
+            return reset_events()
+        if stage == CANCELLED or not tracker.get_slot(CONFIRMED):
+            dispatcher.utter_message(text=replies.BOOKING_CANCELLED_BEFORE_SENDING)
+            return reset_events()
+        request = self.store(tracker, where)
+        if request is None:
+            dispatcher.utter_message(text=replies.booking_not_saved(where.spa))
+            return reset_events()
+        notes = [where.catalogue.conditions[c].modification for c in where.screening.relative
+                 if where.catalogue.conditions[c].modification]
+        if where.at_kiosk:
+            dispatcher.utter_message(text=replies.booking_done_kiosk(request.code, notes))
+        else:
+            dispatcher.utter_message(text=replies.booking_done(
+                request.code, tracker.get_slot(NAME) or "", display_contact(request.phone or request.email or ""),
+                notes))
+        return reset_events()
+
+    @staticmethod
+    def store(tracker: Tracker, where: Situation) -> Optional[Any]:
+        technique_id, minutes = parse_service(tracker.get_slot(SERVICE))
+        technique = where.catalogue.technique(technique_id or "")
+        contact = tracker.get_slot(CONTACT) or ""
+        when = tracker.get_slot(TIME)
+        try:
+            request = store.create_request(
+                sender_id=where.sender, channel=where.channel or "unknown", technique=technique_id,
+                technique_name=technique.name if technique else None, minutes=minutes,
+                preferred_at=datetime.fromisoformat(when) if when else None,
+                preferred_text=tracker.get_slot(TIME_TEXT), name=None if where.at_kiosk else tracker.get_slot(NAME),
+                phone=contact if contact and "@" not in contact else None,
+                email=contact if "@" in contact else None,
+                intake=build_intake(where.profile, where.catalogue),
+            )
+        except Exception as failure:  # the person gets the phone number instead; nothing is half-stored
+            logger.error("Storing a booking request failed (%s).", type(failure).__name__)
+            return None
+        try:
+            notify_new_request(request)
+        except Exception as failure:  # the request is stored; the staff page shows it anyway
+            logger.error("Notifying the spa of a booking request failed (%s).", type(failure).__name__)
+        return request
+
+
+class ActionManageBooking(SafeAction):
+    """"Change my booking to Friday at 3", "cancel my booking": the latest request of this conversation."""
+
+    def name(self) -> Text:
+        return "action_manage_booking"
+
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+    ) -> List[Dict[Text, Any]]:
+        where = situation(tracker)
+        request = store.latest_for_sender(where.sender)
+        if request is None or request.status in ("cancelled", "done"):
+            dispatcher.utter_message(text=replies.BOOKING_NONE_OPEN,
+                                     buttons=[replies.button("Make a booking request", "/book_session")])
+            return []
+        if latest_intent(tracker) == "cancel_booking":
+            store.set_status(request.code, "cancelled")
+            dispatcher.utter_message(text=replies.BOOKING_CANCELLED.format(code=request.code))
+            return []
+        if not where.screening.allows_massage:
+            absolute = [where.catalogue.conditions[c] for c in where.screening.absolute if c not in preface.covered]
+            if absolute:
+                dispatcher.utter_message(text=replies.avoid_reply(absolute))
+            dispatcher.utter_message(text=replies.BOOKING_SUGGEST_CANCEL,
+                                     buttons=[replies.button("Cancel my booking", "/cancel_booking")])
+            return []
+        text = (tracker.latest_message.get("text") or "").strip()
+        if request.status != "new" or change_target(tracker, text) != "time":
+            dispatcher.utter_message(text=replies.booking_change_by_phone(where.spa))
+            return []
+        result = parse_preferred_time(text, where.now, where.hours, request.minutes or 60)
+        if result.status == "ok" and result.when is not None:
+            store.update_request(request.code, preferred_at=result.when, preferred_text=text[:200])
+            dispatcher.utter_message(text=replies.BOOKING_CHANGED.format(code=request.code,
+                                                                         when=describe_time(result.when, where.now)))
+            return []
+        if result.status == "closed":
+            after = result.when if result.when is not None and result.when > where.now else where.now
+            options = ", ".join(describe_time(s, where.now) for s in next_open_slots(after, where.hours, request.minutes or 60))
+            dispatcher.utter_message(text=replies.booking_closed_text(where.hours.describe())
+                                     + f" For example: {options}.")
+            return []
+        dispatcher.utter_message(text=replies.BOOKING_CHANGE_HOW)
+        return []
