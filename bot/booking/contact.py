@@ -149,7 +149,9 @@ def parse_name(text: str) -> Optional[str]:
     if not value or len(value) > MAX_NAME or not _NAME_CHARS.match(value):
         return None
     words = value.split()
-    if sum(ch.isalpha() for ch in value) < 2 or len(words) > 5 or any(word.lower().strip(".") in _NOT_NAMES for word in words):
+    if sum(ch.isalpha() for ch in value) < 2 or len(words) > 5:
+        return None
+    if any(word.lower().strip(".") in _NOT_NAMES for word in words):
         return None
     if value == value.lower() or value == value.upper():
         value = re.sub(r"(^|[\s'\-])([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), value.lower())

@@ -14,7 +14,9 @@ reads the written dates these patterns miss, such as "3. December".
   other half fits the opening hours; "5am" and "17:00" are taken as written;
 - parts of the day become one time inside typical opening hours: morning 10:00, late morning
   11:00, midday/noon/lunchtime 12:00, early afternoon 13:00, afternoon 14:00, late afternoon
-  16:00, evening/tonight/after work 17:00 (and early morning or "first thing" 9:00);
+  16:00, evening/tonight/after work 17:00 (and early morning or "first thing" 9:00); said the
+  same day while that part of the day lasts, the next full hour ("this afternoon" at 3:10 pm is
+  4 pm, "tonight" at 6 pm is 7 pm, which a 7 pm close makes "closed");
 - "this Friday" and a bare "Friday" are the coming Friday (today if it is Friday, unless the time
   has already gone: "Thursday at 10am" on a Thursday afternoon is next week's); "next Friday"
   is the Friday of next week (Monday-to-Sunday weeks), so on a Thursday "next Friday" is eight
@@ -68,6 +70,13 @@ _PERIODS: Dict[str, time] = {
     "early evening": time(17), "evening": time(17), "tonight": time(17), "tonite": time(17),
     "after work": time(17),
 }
+# When each part of the day is over: "this afternoon" said at 3 pm still means later today.
+_PERIOD_ENDS: Dict[str, time] = {
+    "first thing": time(10), "early morning": time(10), "late morning": time(12), "morning": time(12),
+    "early afternoon": time(15), "late afternoon": time(18), "afternoon": time(17),
+    "early evening": time(19), "evening": time(23), "tonight": time(23), "tonite": time(23),
+    "after work": time(23),
+}
 # Which half of the day a bare hour next to a part of the day belongs to.
 _PERIOD_PM = {"afternoon", "evening", "tonight", "tonite", "after work"}
 
@@ -78,7 +87,9 @@ _ORDINAL_WORDS = {
         "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
     )
 }
-_ORDINAL_WORDS.update({f"twenty{sep}{word}": 20 + n for sep in ("-", " ") for word, n in list(_ORDINAL_WORDS.items())[:9]})
+_ORDINAL_WORDS.update(
+    {f"twenty{sep}{word}": 20 + n for sep in ("-", " ") for word, n in list(_ORDINAL_WORDS.items())[:9]}
+)
 _ORDINAL_WORDS.update({"thirtieth": 30, "thirty-first": 31, "thirty first": 31})
 
 _NUMBER_WORDS = {
@@ -340,12 +351,14 @@ _MONTH_DAY = re.compile(
     r"\b(?P<month>" + _MONTHS_RE + r")\.?\s+(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{4}))?"
 )
 _DAY_MONTH = re.compile(
-    r"\b(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>" + _MONTHS_RE + r")\b\.?(?:,?\s+(?P<year>\d{4}))?"
+    r"\b(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>" + _MONTHS_RE + r")\b\.?"
+    r"(?:,?\s+(?P<year>\d{4}))?"
 )
 _ISO = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b")
 # 12/3 and 3/12/2026; with dots only when a year makes it a date (10.30 is a time).
 _NUMERIC = re.compile(
-    r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<year>\d{2}|\d{4}))?\b|\b(?P<a2>\d{1,2})\.(?P<b2>\d{1,2})\.(?P<year2>\d{2}|\d{4})\b"
+    r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<year>\d{2}|\d{4}))?\b"
+    r"|\b(?P<a2>\d{1,2})\.(?P<b2>\d{1,2})\.(?P<year2>\d{2}|\d{4})\b"
 )
 _ORDINAL = re.compile(r"\b(?:on\s+)?the\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b")
 _VAGUE_DAY = re.compile(r"\b(?:next|this|coming)\s+week(?:end)?\b|\bweekend\b|\bsoon\b|\basap\b")
@@ -511,7 +524,7 @@ def _read(text: str, now: datetime, hours: OpeningHours, minutes: int) -> Option
         else:
             return None
     elif period is not None:
-        reading.clock = _PERIODS[period]
+        reading.clock = _period_time(period, reading.day, now)
 
     if reading.day is None and reading.clock is None:
         if _VAGUE_DAY.search(rest):
@@ -630,6 +643,15 @@ def _dated(today: date, month: int, day: int, year: Optional[int]) -> object:
     return _INVALID
 
 
+def _period_time(period: str, day: Optional[date], now: datetime) -> time:
+    """The time a part of the day stands for; later today, the next full hour while it lasts."""
+    default = _PERIODS[period]
+    end = _PERIOD_ENDS.get(period)
+    if day != now.date() or end is None or now.time() <= default or now.time() >= end or now.hour >= 23:
+        return default
+    return time(now.hour + 1)
+
+
 def _clock_on(
     bare: Tuple[int, int, Optional[str]], day: Optional[date], hours: OpeningHours, minutes: int
 ) -> Optional[time]:
@@ -701,7 +723,8 @@ def _normalise(text: str) -> str:
         )
     for word, number in sorted(_NUMBER_WORDS.items(), key=lambda item: -len(item[0])):
         value = re.sub(
-            r"\b" + re.escape(word) + r"\b(?=\s+(?:days?|weeks?|hours?|hrs?|minutes?|mins?|o'?clock|pm|am|p\.m|a\.m)\b)",
+            r"\b" + re.escape(word)
+            + r"\b(?=\s+(?:days?|weeks?|hours?|hrs?|minutes?|mins?|o'?clock|pm|am|p\.m|a\.m)\b)",
             str(number), value,
         )
         if number > 1 and word not in ("a couple", "a few", "couple of", "a couple of"):

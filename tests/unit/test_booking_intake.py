@@ -22,7 +22,9 @@ CATALOGUE = Catalogue(
         "pregnancy": condition("pregnancy", "Pregnancy", "relative", PRENATAL),
         "fever": condition("fever", "Fever or contagious illness", "absolute"),
         "recent_surgery": condition("recent_surgery", "Recent surgery or fracture", "absolute"),
-        "varicose_veins": condition("varicose_veins", "Varicose veins", "relative", "  No direct pressure\n  on the veins. "),
+        "varicose_veins": condition(
+            "varicose_veins", "Varicose veins", "relative", "  No direct pressure\n  on the veins. "
+        ),
         "diabetes": condition("diabetes", "Diabetes", "relative", "Check your feet."),
     },
     goals={"better_sleep": "Better sleep", "pain_relief": "Pain and tension relief"},

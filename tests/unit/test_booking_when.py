@@ -67,7 +67,7 @@ CASES = [
     Case("quarter to 5 tomorrow", "ok", at(27, 16, 45)),
     # parts of the day
     Case("tonight", "ok", at(26, 17)),
-    Case("this afternoon", "past", at(26, 14)),
+    Case("this afternoon", "ok", at(26, 16)),
     Case("this morning please", "past", at(26, 10)),
     Case("tomorrow at noon", "ok", at(27, 12)),
     Case("friday lunchtime", "ok", at(27, 12)),
@@ -154,6 +154,22 @@ def test_a_longer_session_must_still_end_by_closing_time() -> None:
     assert parse_preferred_time("Friday 6:30 pm", NOW, HOURS, minutes=30).status == "ok"
 
 
+@pytest.mark.parametrize(
+    "text, now, status, when",
+    [
+        ("tonight", at(26, 18), "closed", at(26, 19)),
+        ("tonight", at(26, 17, 10), "ok", at(26, 18)),
+        ("this afternoon", at(26, 17, 30), "past", at(26, 14)),
+        ("this morning", at(26, 9, 15), "ok", at(26, 10)),
+        ("this morning", at(26, 10, 20), "ok", at(26, 11)),
+        ("tomorrow afternoon", at(26, 15, 30), "ok", at(27, 14)),
+    ],
+)
+def test_later_the_same_day(text: str, now: datetime, status: str, when: datetime) -> None:
+    result = parse_preferred_time(text, now, HOURS)
+    assert (result.status, result.when) == (status, when)
+
+
 def test_a_leap_day_and_a_month_end() -> None:
     leap_eve = datetime(2028, 2, 28, 12, 0)  # a Monday
     assert parse_preferred_time("tomorrow at 10am", leap_eve, HOURS).when == datetime(2028, 2, 29, 10)
@@ -216,7 +232,10 @@ def test_opening_hours_from_settings() -> None:
         ("Sat-Sun 10:00-12:00", "Saturday and Sunday, 10 am to noon"),
         ("Fri-Mon 12:00-24:00", "Friday to Monday, noon to midnight"),
         ("Mon-Wed 09:00-17:00; Fri 09:00-17:00", "Monday to Wednesday and Friday, 9 am to 5 pm"),
-        ("Mon 09:00-12:00; Wed-Thu 09:00-12:00; Sat 10:00-14:00", "Monday, Wednesday and Thursday, 9 am to noon; Saturday, 10 am to 2 pm"),
+        (
+            "Mon 09:00-12:00; Wed-Thu 09:00-12:00; Sat 10:00-14:00",
+            "Monday, Wednesday and Thursday, 9 am to noon; Saturday, 10 am to 2 pm",
+        ),
         ("Tuesday 08:00-20:00\nThursday 08:00-20:00", "Tuesday and Thursday, 8 am to 8 pm"),
     ],
 )
