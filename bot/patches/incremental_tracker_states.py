@@ -9,8 +9,8 @@ the reason turn 100 cost more than twice turn 1 (bench/README.md).
 
 What it does: per conversation (and domain, and `omit_unset_slots`), for up to TTL_S idle, it keeps the applied events
 it has replayed, the replayed tracker and the states built so far. When a new call's applied
-events start with exactly those event objects (an identity check, so nothing is compared field
-by field), only the new events are replayed. Anything else (an event undone by a rewind, a loop's
+events start with those events (the same objects, or equal ones: the tracker store rebuilds the
+previous turn's events from their JSON), only the new events are replayed. Anything else (an event undone by a rewind, a loop's
 happy-path executions collapsed by `applied_events`, a restart, a new model's domain, or states
 for ML policies with `ignore_rule_only_turns`) runs rasa's own function and starts the entry
 afresh. Each caller gets its own copy of the states' user sub-states (the featurizer deletes keys
@@ -70,9 +70,11 @@ def _copy(state: State) -> State:
 
 
 def _reusable(replay: Optional[_Replay], domain: Domain, applied: List[Event]) -> bool:
+    """Whether `applied` starts with the replayed events: the same objects, or (for the previous
+    turn's events, which the tracker store hands back rebuilt from their JSON) equal ones."""
     if replay is None or replay.domain is not domain or len(applied) < len(replay.events):
         return False
-    return all(new is old for new, old in zip(applied, replay.events))
+    return all(new is old or new == old for new, old in zip(applied, replay.events))
 
 
 def states_for_tracker_history(

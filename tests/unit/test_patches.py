@@ -542,8 +542,9 @@ def test_states_match_rasas_at_every_step_of_a_conversation(omit_unset_slots: bo
     events = scripted_events()
     tracker = DialogueStateTracker("growing", domain.slots)
     for step, event in enumerate(events):
-        if new_tracker_each_turn:  # as a tracker store rebuilds it from the same event objects
-            tracker = DialogueStateTracker.from_events("growing", events[:step + 1], domain.slots)
+        if new_tracker_each_turn:  # as a tracker store rebuilds it: earlier events from their JSON
+            rebuilt = deserialise_events([e.as_dict() for e in events[:step]])
+            tracker = DialogueStateTracker.from_events("growing", rebuilt + [event], domain.slots)
         else:
             tracker.update(event)
         for _ in range(2):  # the second call reuses everything
@@ -590,7 +591,8 @@ def test_a_growing_conversation_is_replayed_once(monkeypatch: Any) -> None:
     upstream_init_copy = DialogueStateTracker.init_copy
     monkeypatch.setattr(DialogueStateTracker, "init_copy", lambda self: copies.append(1) or upstream_init_copy(self))
     for step in range(2, len(events)):  # from the session start on, which resets the applied events
-        DialogueStateTracker.from_events("once", events[:step + 1], domain.slots).past_states(domain)
+        rebuilt = deserialise_events([e.as_dict() for e in events[:step]])  # as the tracker store does
+        DialogueStateTracker.from_events("once", rebuilt + [events[step]], domain.slots).past_states(domain)
     assert len(copies) == 1
 
 
