@@ -342,7 +342,7 @@ _BARE_HOUR = re.compile(r"^\D*?\b(?P<hour>\d{1,2})\b\D*$")
 _IN_UNITS = re.compile(r"\bin\s+(?P<n>\d{1,3})\s+(?P<unit>days?|weeks?|hours?|hrs?|minutes?|mins?)\b")
 _FROM_NOW = re.compile(r"\b(?P<n>\d{1,3})\s+(?P<unit>days?|weeks?)\s+(?:(?:from\s+)?(?:now|today)|later)\b")
 _WEEKDAY = re.compile(
-    r"\b(?:(?P<which>this|next|coming|this\s+coming|on)\s+)?(?P<day>"
+    r"\b(?:(?P<which>this|next|coming|this\s+coming|on|last|this\s+past)\s+)?(?P<day>"
     + "|".join(sorted(_DAY_KEYS, key=len, reverse=True))
     + r")(?:day)?\b\.?"
 )
@@ -403,6 +403,8 @@ def combine(
     if merged.day is None and earlier_reading.day is not None:
         merged.day, merged.earlier = earlier_reading.day, earlier_reading.earlier
         merged.today_by_weekday = earlier_reading.today_by_weekday
+    elif merged.clock is None and earlier_reading.clock is None:
+        return alone  # the earlier message adds nothing: "tomorrow", then "Saturday"
     if merged.clock is None:
         merged.clock = earlier_reading.clock
     elif answer_reading.bare_hour is not None and merged.day is not None:
@@ -495,7 +497,7 @@ def _read(text: str, now: datetime, hours: OpeningHours, minutes: int) -> Option
     if day is _INVALID:
         return None
     reading.day = day  # type: ignore[assignment]
-    if re.search(r"\bearlier\b|\bthis\s+past\b|\blast\s+(?:night|week)\b", rest):
+    if re.search(r"\bearlier\s+(?:today|this\s+(?:morning|afternoon|evening))\b", _normalise(text)):
         reading.earlier = True
     if period_today and reading.day is None:
         reading.day = now.date()
@@ -529,9 +531,6 @@ def _read(text: str, now: datetime, hours: OpeningHours, minutes: int) -> Option
     if reading.day is None and reading.clock is None:
         if _VAGUE_DAY.search(rest):
             reading.vague_day = True
-            return reading
-        if reading.earlier and re.search(r"\btoday\b", text.lower()):
-            reading.day = now.date()
             return reading
         return None
     if reading.day is None and _VAGUE_DAY.search(rest):
@@ -594,6 +593,8 @@ def _read_day(rest: str, now: datetime, hours: OpeningHours) -> Tuple[object, st
         if not which and re.search(r"\bnext\s+week\b", rest):
             which = ["next"]
         ahead = (weekday - today.weekday()) % 7
+        if which and (which[0] == "last" or which[-1] == "past"):
+            return today - timedelta(days=(today.weekday() - weekday) % 7 or 7), cut(found), False
         if which and which[0] == "next":
             if ahead == 0:
                 ahead = 7

@@ -114,6 +114,10 @@ CASES = [
     # past
     Case("yesterday", "past", at(25, 0)),
     Case("earlier today", "past", NOW),
+    Case("earlier this morning", "past", at(26, 10)),
+    Case("last Monday at 10am", "past", at(23, 10)),
+    Case("this past Thursday", "past", at(19, 0)),
+    Case("tomorrow but earlier than 5", "ambiguous", needs="time"),
     Case("today at 2pm", "past", at(26, 14)),
     Case("nov 20 at 3pm", "past", at(20, 15)),
     # closed: a closed day, outside the hours, or a session that would end after closing
@@ -194,6 +198,8 @@ FOLLOW_UPS = [
     FollowUp("tomorrow", "friday at 2", "ok", at(27, 14)),
     FollowUp("tomorrow", "Saturday at 10am", "ok", at(28, 10)),
     FollowUp("Sunday at 3", "Monday", "ok", at(30, 15)),
+    FollowUp("tomorrow", "Saturday", "ambiguous", needs="time"),
+    FollowUp("tomorrow", "Sunday", "closed", at(29, 0)),
     FollowUp("next Tuesday", "5am", "closed", at(1, 5, month=12)),
     FollowUp("next Tuesday", "8pm", "closed", at(1, 20, month=12)),
     FollowUp("next week", "at 3", "ambiguous", needs="day"),
@@ -211,6 +217,7 @@ def test_a_follow_up_fills_the_missing_half(case: FollowUp) -> None:
 def test_a_follow_up_keeps_both_messages_and_accepts_the_earlier_text() -> None:
     result = combine("next Tuesday", "at 3pm", NOW, HOURS)
     assert result == PreferredTime("ok", at(1, 15, month=12), "next Tuesday at 3pm")
+    assert combine("tomorrow", "Saturday", NOW, HOURS).text == "Saturday"
 
 
 def test_opening_hours_from_settings() -> None:
@@ -295,3 +302,13 @@ def test_local_now_is_the_spa_wall_clock() -> None:
     assert local_now(HOURS, datetime(2026, 11, 26, 20, 0, 30)) == NOW
     summer = OpeningHours(HOURS.days, "America/New_York")
     assert local_now(summer, datetime(2026, 7, 1, 19, 0)) == datetime(2026, 7, 1, 15, 0)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [at(27, 9), at(27, 12), at(28, 17, 30), at(1, 10, month=12), at(5, 14, month=1, year=2027), at(26, 17)],
+)
+def test_a_time_read_back_is_read_again_as_the_same_time(when: datetime) -> None:
+    """The form offers suggestions as buttons whose text comes back as the answer."""
+    result = parse_preferred_time(describe_time(when, NOW), NOW, HOURS)
+    assert (result.status, result.when) == ("ok", when)
