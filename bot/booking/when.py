@@ -676,23 +676,21 @@ def _bare_hour(
             return hour % 12 + 12
         if period.endswith("morning") or period == "first thing":
             return hour % 12
-        return 12 if hour == 12 else hour
     if hour == 12:
         return 12
     am, pm = hour, hour + 12
-    days = [day] if day is not None else None
-    fits_am, fits_pm = _fits(am, minute, days, hours, minutes), _fits(pm, minute, days, hours, minutes)
+    fits_am, fits_pm = _fits(am, minute, day, hours, minutes), _fits(pm, minute, day, hours, minutes)
     if fits_am != fits_pm:
         return am if fits_am else pm
     return pm if hour <= 7 else am
 
 
-def _fits(hour: int, minute: int, days: Optional[List[date]], hours: OpeningHours, minutes: int) -> bool:
-    if days is None:
-        return any(
-            hours.is_open(datetime(2024, 1, 1 + weekday, hour, minute), minutes) for weekday in range(7)
-        )
-    return hours.is_open(datetime.combine(days[0], time(hour, minute)), minutes)
+def _fits(hour: int, minute: int, day: Optional[date], hours: OpeningHours, minutes: int) -> bool:
+    """Whether a session at this time fits on `day`, or on any open day when there is no day yet."""
+    if day is None:
+        # 1 January 2024 was a Monday: one date for each weekday.
+        return any(hours.is_open(datetime(2024, 1, 1 + weekday, hour, minute), minutes) for weekday in range(7))
+    return hours.is_open(datetime.combine(day, time(hour, minute)), minutes)
 
 
 _FILLER = {

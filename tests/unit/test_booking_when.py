@@ -71,6 +71,9 @@ CASES = [
     Case("this morning please", "past", at(26, 10)),
     Case("tomorrow at noon", "ok", at(27, 12)),
     Case("friday lunchtime", "ok", at(27, 12)),
+    Case("friday lunchtime at 1", "ok", at(27, 13)),
+    Case("tomorrow morning at 11", "ok", at(27, 11)),
+    Case("saturday afternoon at 3", "ok", at(28, 15)),
     Case("saturday late afternoon", "ok", at(28, 16)),
     Case("first thing tomorrow", "ok", at(27, 9)),
     # weekdays: this, next, today's
@@ -311,4 +314,14 @@ def test_local_now_is_the_spa_wall_clock() -> None:
 def test_a_time_read_back_is_read_again_as_the_same_time(when: datetime) -> None:
     """The form offers suggestions as buttons whose text comes back as the answer."""
     result = parse_preferred_time(describe_time(when, NOW), NOW, HOURS)
+    assert (result.status, result.when) == ("ok", when)
+
+
+@pytest.mark.parametrize(
+    "text, when",
+    [("tomorrow at 9", at(27, 21)), ("tomorrow at 11", at(27, 11)), ("tomorrow at 5", at(27, 17))],
+)
+def test_a_bare_hour_follows_the_spas_own_hours(text: str, when: datetime) -> None:
+    late = opening_hours_from_settings({"opening_hours": "Mon-Sun 11:00-22:00", "timezone": "Europe/Paris"})
+    result = parse_preferred_time(text, NOW, late)
     assert (result.status, result.when) == ("ok", when)
