@@ -14,7 +14,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import pytest
 import requests
@@ -72,7 +72,9 @@ def buttons(messages: List[Dict[str, Any]]) -> List[Dict[str, str]]:
     return [b for m in messages for b in m.get("buttons") or []]
 
 
-def start_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+def start_servers(tmp_path_factory: pytest.TempPathFactory,
+                  extra_env: Optional[Mapping[str, str]] = None) -> Iterator[Dict[str, Any]]:
+    """Start run.sh; `extra_env` adds or overrides variables (e.g. DATABASE_URL, STAFF_ACCOUNTS)."""
     rasa_port, actions_port = free_port(), free_port()
     run_dir = tmp_path_factory.mktemp("run")
     token_file = run_dir / "rasa-token"
@@ -80,6 +82,7 @@ def start_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str
                TRACKER_DB_PATH=str(run_dir / "tracker.db"), RASA_TOKEN_FILE=str(token_file),
                RATE_LIMIT_ADDRESS="100000/60", RATE_LIMIT_CONVERSATION="100000/60")
     env.pop("RASA_TOKEN", None)
+    env.update(extra_env or {})
     log = open(run_dir / "servers.log", "w")
     started = time.monotonic()
     process = subprocess.Popen(

@@ -33,10 +33,12 @@ PREFIX = "/staff"
 CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
 MAX_QUERY_CHARS = 120
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
+    # Not "no-referrer": with it, browsers send `Origin: null` on the page's own form posts.
+    "Referrer-Policy": "same-origin",
 }
 
 
@@ -279,9 +281,9 @@ class StaffPage:
         if booking is None:
             return self.message("Not found", "There is no booking request with that code.", 404, session)
         spa = await self.spa()
-        body = render.render("print.html", spa=render.spa_details(spa),
-                             r=render.detail(booking, exports.spa_zone(spa.get("timezone"))),
-                             printed=exports.format_time(datetime.now()))
+        zone = exports.spa_zone(spa.get("timezone"))
+        body = render.render("print.html", spa=render.spa_details(spa), r=render.detail(booking, zone),
+                             printed=render.created_text(datetime.utcnow(), zone))
         return html(body)
 
     async def change_status(self, request: Request, code: str) -> HTTPResponse:

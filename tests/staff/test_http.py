@@ -52,7 +52,7 @@ def test_pages_need_a_login_but_not_the_api_token(staff_server: InProcessServer)
 
 def test_the_other_protections_still_apply(staff_server: InProcessServer) -> None:
     page = requests.get(f"{staff_server.url}/staff/login")
-    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Referrer-Policy"] == "same-origin"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     too_big = requests.post(f"{staff_server.url}/staff/login", data={"password": "x" * 30000})
     assert too_big.status_code == 413
