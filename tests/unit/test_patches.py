@@ -34,7 +34,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
-from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, event_type_lookup,
+from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, eager_model_build,
+                         event_type_lookup,
                          incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
                          tracker_event_cache)
 
@@ -58,7 +59,7 @@ def applied() -> None:
     patches.apply()
 
 
-PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
+PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache, eager_model_build, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
                  sqlite_tracker_journal]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
 
@@ -110,6 +111,8 @@ def test_apply_installs_each_patch_once() -> None:
     assert RemoteAction._action_call_format is action_tracker_window.action_call_format
     assert Domain.states_for_tracker_history is incremental_tracker_states.states_for_tracker_history
     assert DialogueStateTracker.applied_events is applied_events_cache.applied_events
+    from rasa.utils.tensorflow.models import RasaModel
+    assert RasaModel.load.__func__ is eager_model_build.load
     assert action_tracker_window.UPSTREAM is not action_tracker_window.action_call_format
 
 
@@ -608,3 +611,30 @@ def test_applied_events_follow_every_change_of_the_events() -> None:
     assert tracker.applied_events() == [] == applied_events_cache.UPSTREAM(tracker)
     rewound = tracker.travel_back_in_time(0)
     assert rewound.applied_events() == applied_events_cache.UPSTREAM(rewound)
+
+
+# DIET's weights built eagerly on load (eager_model_build).
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "model.tar.gz"
+MESSAGES = ["hi", "my lower back is stiff from sitting all day", "I'm pregnant, can I get a massage?",
+            "how often should I come?", "what should I wear", "thanks, bye"]
+
+
+def parse_with_the_trained_model() -> List[Dict[str, Any]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(MODEL))
+    results = [asyncio.run(agent.parse_message(text)) for text in MESSAGES]
+    return [{"intent": r["intent"]["name"], "ranking": [(i["name"], round(i["confidence"], 5))
+                                                       for i in r["intent_ranking"]]} for r in results]
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
+def test_a_model_loaded_eagerly_predicts_exactly_as_rasas_load(monkeypatch: Any) -> None:
+    from rasa.utils.tensorflow.models import RasaModel
+
+    patched = parse_with_the_trained_model()
+    monkeypatch.setattr(RasaModel, "load", classmethod(eager_model_build.UPSTREAM))
+    upstream = parse_with_the_trained_model()
+    assert patched == upstream
+    assert patched[2]["intent"] != patched[0]["intent"]  # a real model, not a constant

@@ -1,0 +1,67 @@
+"""Build a loaded DIET model's weights with one eager step, not a traced training graph.
+
+Why: rasa 3.6's `RasaModel.load` creates the model's weights by running `fit` on one example,
+then overwrites them with the trained ones. `fit` traces Keras' whole training function into a
+TensorFlow graph first (autograph, gradients, optimizer), which is thrown away: about 35 % of
+the Rasa server's start-up CPU and most of its cold start (py-spy of `bot.server run` up to the
+first reply; bench/README.md).
+
+What it does: the same one-example `fit`, with the model compiled to run eagerly, so the
+weights get their shapes without tracing; then the model's own `run_eagerly` setting is put
+back before the trained weights are loaded and the prediction function is traced (as before,
+on the prediction example), so inference runs exactly as it did. Training is not affected
+(`rasa train` does not go through `bot.server`, and `load` is only used to restore a model).
+
+Targets rasa 3.6.21 with TensorFlow 2.12. tests/unit/test_patches.py fails when the replaced
+method changes, and checks the trained model predicts the same with and without the patch.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Optional, Text
+
+import tensorflow as tf
+from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+from rasa.utils.tensorflow.model_data import RasaModelData
+from rasa.utils.tensorflow.models import RasaModel
+
+logger = logging.getLogger(__name__)
+
+UPSTREAM_SOURCES = {
+    "rasa.utils.tensorflow.models.RasaModel.load":
+        "84fd81c0fdd01a8048de2d9b5b3022bdbf1e155f7b4d67737eb51ecb0787d292",
+}
+
+UPSTREAM: Callable[..., RasaModel] = RasaModel.__dict__.get("_upstream_load", RasaModel.__dict__["load"]).__func__
+
+
+def load(
+    cls: Any,
+    model_file_name: Text,
+    model_data_example: RasaModelData,
+    predict_data_example: Optional[RasaModelData] = None,
+    finetune_mode: bool = False,
+    *args: Any,
+    **kwargs: Any,
+) -> RasaModel:
+    """Drop-in for `RasaModel.load`: the same weights and prediction graph, built faster."""
+    if finetune_mode:
+        return UPSTREAM(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+                        *args, **kwargs)
+    model = cls(*args, **kwargs)
+    learning_rate = kwargs.get("config", {}).get(LEARNING_RATE, 0.001)
+    run_eagerly = kwargs.get("config", {}).get(RUN_EAGERLY)
+    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate), run_eagerly=True)
+    model.fit(RasaBatchDataGenerator(model_data_example, batch_size=1), verbose=False)
+    model.run_eagerly = run_eagerly
+    model.load_weights(model_file_name)
+    if predict_data_example:
+        model.run_inference(predict_data_example)
+    return model
+
+
+def apply() -> None:
+    """Install the patch (idempotent); the original stays reachable as `UPSTREAM`."""
+    RasaModel._upstream_load = classmethod(UPSTREAM)  # type: ignore[attr-defined]
+    RasaModel.load = classmethod(load)  # type: ignore[assignment]
