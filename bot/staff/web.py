@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode, urlparse
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.booking import store
 from bot.booking.models import STATUSES
@@ -140,7 +141,10 @@ class StaffPage:
         return session
 
     def to_login(self, request: Request) -> HTTPResponse:
+        """Off to the login, then back to the page asked for (the list after a form post)."""
         target = request.path + (f"?{request.query_string}" if request.query_string else "")
+        if request.method != "GET":
+            target = PREFIX + "/"
         return response.redirect(f"{PREFIX}/login?next={quote(target, safe='')}", status=303)
 
     # -- the routes ------------------------------------------------------------------------
@@ -154,7 +158,13 @@ class StaffPage:
             async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
                 if not enabled and not always:
                     return html(render.render("disabled.html", session=None), status=503)
-                return await handler(request, *args, **kwargs)
+                try:
+                    return await handler(request, *args, **kwargs)
+                except SQLAlchemyError as failure:
+                    logger.error("Staff page: the booking database failed (%s).", type(failure).__name__)
+                    return self.message("Booking requests unavailable", "The booking database cannot be read "
+                                        "right now. If this is a new installation, run `make kb` once.", 503,
+                                        self.session(request))
 
             wrapped.__name__ = handler.__name__
             return wrapped

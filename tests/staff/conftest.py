@@ -30,6 +30,14 @@ INTAKE = {"conditions": [{"id": "arthritis", "name": "Arthritis", "severity": "r
           "pressure": "light", "audiences": ["pregnant"]}
 
 
+@pytest.fixture(autouse=True)
+def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sanic rewrites its request handler once per process unless told that several apps start."""
+    from sanic import Sanic
+
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     return hash_password(PASSWORD)
@@ -97,8 +105,6 @@ def build_app(staff: StaffConfig, env: Dict[str, str]) -> Any:
     from bot.security.hooks import secure_app
     from bot.security.settings import Settings
 
-    # Test mode: Sanic rewrites its request handler once per process unless told that several apps start.
-    Sanic.test_mode = True
     app = Sanic(f"staff_test_{uuid.uuid4().hex[:10]}")
 
     @app.get("/status")

@@ -252,3 +252,11 @@ def test_a_shared_account_logs_in_with_the_password_alone(database: str, passwor
 def test_public_bits(staff_server: InProcessServer, path: str) -> None:
     answer = requests.get(staff_server.url + path, allow_redirects=False)
     assert answer.status_code in (200, 301)
+
+
+def test_a_missing_booking_table_gets_a_clear_page_not_a_crash(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+                                                              staff_config: StaffConfig) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    with InProcessServer(build_app(staff_config, {})) as server:
+        answer = logged_in(server).get(f"{server.url}/staff/")
+        assert answer.status_code == 503 and "make kb" in answer.text
