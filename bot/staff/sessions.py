@@ -99,8 +99,12 @@ class SessionSigner:
             del self._ended[sid]
         self._ended[session.sid] = session.expires
 
-    def login_form_token(self) -> tuple:
-        """(cookie value, form token) for the login form, so a login cannot be forged from another site."""
+    def login_form_token(self, current: Optional[str] = None) -> tuple:
+        """(cookie value, form token) for the login form, so a login cannot be forged from another site.
+        A still-valid cookie keeps its token, so two open login tabs both work."""
+        data = unsign(self.key, "login", current, self.clock())
+        if data is not None and isinstance(data.get("csrf"), str) and data["exp"] - self.clock() > 60:
+            return current, data["csrf"]
         token = secrets.token_urlsafe(32)
         return sign(self.key, "login", {"csrf": token, "exp": self.clock() + LOGIN_FORM_SECONDS}), token
 

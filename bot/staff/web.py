@@ -163,7 +163,7 @@ class StaffPage:
                 except SQLAlchemyError as failure:
                     logger.error("Staff page: the booking database failed (%s).", type(failure).__name__)
                     return self.message("Booking requests unavailable", "The booking database cannot be read "
-                                        "right now. If this is a new installation, run `make kb` once.", 503,
+                                        "right now. If this is a new installation, run make kb once.", 503,
                                         self.session(request))
 
             wrapped.__name__ = handler.__name__
@@ -191,7 +191,7 @@ class StaffPage:
     async def login_form(self, request: Request, error: str = "", status: int = 200) -> HTTPResponse:
         if not error and self.session(request) is not None:
             return response.redirect(safe_next(request.args.get("next")), status=303)
-        cookie, token = self.signer.login_form_token()
+        cookie, token = self.signer.login_form_token(request.cookies.get(LOGIN_COOKIE))
         target = request.form.get("next") if request.method == "POST" else request.args.get("next")
         body = render.render("login.html", session=None, csrf=token, error=error, next=safe_next(target),
                              ask_name=not self.config.shared_only, logged_out=request.args.get("out") == "1")

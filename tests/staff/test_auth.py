@@ -113,6 +113,8 @@ def test_the_login_form_token_is_tied_to_its_cookie() -> None:
     assert signer.login_form_matches(cookie, token)
     assert not signer.login_form_matches(cookie, other_token)
     assert not signer.login_form_matches(None, token)
+    assert signer.login_form_token(cookie) == (cookie, token)  # a second login tab gets the same token
+    assert signer.login_form_token("forged.value")[1] != token
 
 
 def test_accounts_come_from_the_environment_as_hashes(stored: str) -> None:
