@@ -249,14 +249,15 @@ def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[st
     intent = latest_intent(tracker)
     text = (tracker.latest_message.get("text") or "").strip()
     is_payload = bool(PAYLOAD.match(text))
-    activating = tracker.active_loop_name != FORM
-    requested = None if activating else tracker.get_slot(REQUESTED)
+    # While the form runs a question is always pending; none means the form is just opening.
+    requested = tracker.get_slot(REQUESTED)
+    activating = requested is None
     slots = {slot: tracker.get_slot(slot) for slot in KEPT_FOR_THE_REQUEST}
     changes: Dict[str, Any] = {PROBLEM: None}
 
     if own_mentions(tracker.latest_message.get("entities") or [], "red_flag") or not where.screening.allows_massage:
         return {STAGE: STOPPED, PROBLEM: None, REQUESTED: None}
-    if not activating and intent in INTERRUPTIONS:
+    if not activating and intent in INTERRUPTIONS and not answers_the_question(requested, text, slots, where):
         return None
     if intent == "cancel_booking":
         return {STAGE: CANCELLED, PROBLEM: None, REQUESTED: None}
@@ -301,6 +302,16 @@ def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[st
     merged = {**slots, **changes}
     changes[REQUESTED] = next_slot(merged, where)
     return changes
+
+
+def answers_the_question(requested: Optional[str], text: str, slots: Dict[str, Any], where: Situation) -> bool:
+    """A phone number or a time is an answer even when it reads like "call me" or "talk to you"."""
+    if requested == CONTACT:
+        return parse_contact(text, region_from_phone(where.spa.get("phone", ""))).ok
+    if requested == TIME:
+        minutes = parse_service(slots[SERVICE])[1] or 60
+        return read_time(text, slots[TIME_PARTIAL], minutes, where).status != "unparsed"
+    return False
 
 
 def prefill(tracker: Tracker, where: Situation, slots: Dict[str, Any]) -> Dict[str, Any]:
