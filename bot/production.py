@@ -42,7 +42,7 @@ DEFAULTS: Dict[str, str] = {
     "RABBITMQ_QUEUE": "rasa_events",
     "TICKET_LOCK_LIFETIME": "10",  # Rasa's: seconds before a dead replica's conversation lock expires
     "TRUSTED_PROXIES": "1",  # the replicas sit behind the balancer
-    "ANALYTICS_PORT": "5070",  # the analytics consumer's staff report (also at /staff/ on RASA_PORT)
+    "ANALYTICS_PORT": "5070",  # the analytics consumer's staff report (also at /staff/report on RASA_PORT)
     "ANALYTICS_QUEUE": "rasa_analytics",  # its own queue on Rasa's exchange
 }
 SECRETS = {"TRACKER_DB_PASSWORD", "RABBITMQ_PASSWORD", "REDIS_PASSWORD", "RASA_TOKEN"}
@@ -148,8 +148,10 @@ http {{
   }}
   server {{
     listen {s['RASA_PORT']};
-    location /staff/ {{
-      proxy_pass http://127.0.0.1:{s['ANALYTICS_PORT']}/;
+    # The analytics consumer's report; the rest of /staff/ (booking requests) is on the replicas.
+    location ~ ^/staff/(report(\.html)?)$ {{
+      rewrite ^/staff/(.*)$ /$1 break;
+      proxy_pass http://127.0.0.1:{s['ANALYTICS_PORT']};
       proxy_connect_timeout 2s;
     }}
     location / {{

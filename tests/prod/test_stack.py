@@ -187,6 +187,17 @@ def CONVERSATIONS_SO_FAR() -> List[str]:
     return CONCURRENT_SENDERS
 
 
+def test_the_staff_booking_page_is_served_by_the_replicas_beside_the_report(prod: st.Stack) -> None:
+    """/staff/report goes to the analytics consumer; the rest of /staff/ (booking requests) to
+    the Rasa replicas, where the page is switched off until staff accounts are configured."""
+    import requests
+
+    page = requests.get(f"http://127.0.0.1:{prod.port}/staff/", timeout=10)
+    assert page.status_code in (200, 503) and page.headers["content-type"].startswith("text/html")
+    assert "staff" in page.text.lower()
+    assert requests.get(f"http://127.0.0.1:{prod.port}/staff/report.html", timeout=10).status_code == 401
+
+
 def test_sigkill_one_replica_mid_load(prod: st.Stack) -> None:
     """20 conversations through the balancer; replica 1 is killed with SIGKILL a third of the way
     in. nginx moves its requests to replica 2, which carries on each conversation from
