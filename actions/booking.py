@@ -256,7 +256,8 @@ def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[st
     changes: Dict[str, Any] = {PROBLEM: None}
 
     if own_mentions(tracker.latest_message.get("entities") or [], "red_flag") or not where.screening.allows_massage:
-        return {STAGE: STOPPED, PROBLEM: None, REQUESTED: None}
+        # Dropped here: after a red flag the submit action says only the urgent message.
+        return {**{slot: None for slot in KEPT_FOR_THE_REQUEST}, STAGE: STOPPED, REQUESTED: None}
     if not activating and intent in INTERRUPTIONS and not answers_the_question(requested, text, slots, where):
         return None
     if intent == "cancel_booking":

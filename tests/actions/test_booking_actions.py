@@ -185,6 +185,7 @@ def test_a_red_flag_in_the_form_gets_only_the_urgent_message(chat) -> None:
     chat.say("/book_session", "book_session")
     messages = chat.say("I have chest pain", "report_emergency")
     assert len(messages) == 1 and "emergency services" in texts(messages) and chat.active_loop is None
+    assert chat.slots.get("booking_service") is None and chat.slots.get("booking_stage") == "stopped"
 
 
 def test_a_relative_condition_in_the_form_is_said_and_goes_into_the_intake(chat) -> None:

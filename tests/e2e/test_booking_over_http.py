@@ -214,3 +214,18 @@ def test_on_sms_the_options_are_numbered_and_the_number_is_offered(booking_serve
     done = sms("1")
     request = store.get_by_code(code_in(done), url=booking_servers["database"])
     assert (request.phone, request.channel, request.name) == ("+12025550177", "twilio", "Sam Jones")
+
+
+def test_talk_to_a_person_and_forget_me_leave_the_booking(booking_servers) -> None:
+    person = Visitor(booking_servers)
+    person.say("my neck is stiff")
+    person.say("none of these")
+    person.say("/book_session")
+    handoff = reply_text(person.say("/request_human"))
+    assert "connect you with a person" in handoff and "What day" not in handoff
+    forget = Visitor(booking_servers)
+    forget.say("my neck is stiff")
+    forget.say("none of these")
+    forget.say("/book_session")
+    assert "delete our conversation" in reply_text(forget.say("/delete_conversation"))
+    assert "deleted our conversation" in reply_text(forget.say("/affirm"))
