@@ -302,7 +302,19 @@ def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[st
 
     merged = {**slots, **changes}
     changes[REQUESTED] = next_slot(merged, where)
+    if changes[REQUESTED] == TIME and requested != TIME and not merged.get(PROBLEM):
+        changes.update(earlier_time_problem(merged, where))
     return changes
+
+
+def earlier_time_problem(slots: Dict[str, Any], where: Situation) -> Dict[str, Any]:
+    """A time given with the booking request that cannot be kept ("Sunday at 3") is explained when
+    the time question comes, even if the massage was asked about first."""
+    words = slots.get(TIME_TEXT)
+    if not words or slots.get(TIME_PARTIAL):
+        return {}
+    result = parse_preferred_time(words, where.now, where.hours, parse_service(slots.get(SERVICE))[1] or 60)
+    return time_events(result) if result.status in ("closed", "past", "too_far", "ambiguous") else {}
 
 
 def answers_the_question(requested: Optional[str], text: str, slots: Dict[str, Any], where: Situation) -> bool:
@@ -439,6 +451,7 @@ class AskBookingSlot(SafeAction, metaclass=ABCMeta):
     """
 
     slot = ""
+    keeps_its_question = True
 
     def name(self) -> Text:
         return f"action_ask_{self.slot}"

@@ -35,6 +35,10 @@ class SafeAction(Action, metaclass=ABCMeta):
     Abstract, so the action server does not register the base class itself as an action.
     """
 
+    # A question that must still be asked after a condition the knowledge base does not know
+    # (the booking form's): the reply is the preface's "check with your doctor", then the question.
+    keeps_its_question = False
+
     def health_related(self, tracker: Tracker) -> bool:
         """Whether the answer is about health, so the not-medical-advice note belongs with it."""
         return False
@@ -57,7 +61,7 @@ class SafeAction(Action, metaclass=ABCMeta):
             dispatcher.utter_message(text=queries.settings("emergency")["message"])
             return []
         start = len(dispatcher.messages)
-        if preface.unknown and _only_reports_unknown(tracker):
+        if preface.unknown and _only_reports_unknown(tracker) and not self.keeps_its_question:
             events: List[Dict[Text, Any]] = []
             dispatcher.utter_message(
                 text=replies.contact_line(queries.settings("spa")),

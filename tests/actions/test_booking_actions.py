@@ -113,6 +113,14 @@ def test_the_time_in_the_booking_request_is_kept_through_the_safety_checklist(ch
     assert chat.slots["booking_time"] == "2026-11-28T10:00"
 
 
+def test_a_closed_time_in_the_booking_request_is_explained_when_the_time_is_asked(chat) -> None:
+    chat.say("can I book for sunday at 3pm", "book_session")
+    assert "Which massage" in texts(chat.say("/deny", "deny"))
+    chat.say('/book_session{"technique": "swedish"}', "book_session")
+    messages = chat.say('/book_session{"time_available": "60"}', "book_session")
+    assert "closed" in texts(messages) and payloads(messages)[0] == "Monday 30 November at 9 am"
+
+
 def test_an_invalid_phone_number_is_asked_again(chat) -> None:
     recommended(chat)
     chat.say("/book_session", "book_session")
@@ -205,6 +213,14 @@ def test_a_relative_condition_in_the_form_is_said_and_goes_into_the_intake(chat)
     request = store.latest_for_sender(chat.sender)
     assert [c["id"] for c in request.intake["conditions"]] == ["pregnancy"]
     assert "certified prenatal" in request.intake["conditions"][0]["modification"]
+
+
+def test_a_condition_the_knowledge_base_does_not_know_gets_the_doctor_advice_and_the_question(chat) -> None:
+    recommended(chat)
+    chat.say("/book_session", "book_session")
+    chat.say("next tuesday at 3pm", "book_session")
+    text = texts(chat.say("I was diagnosed with Parkinson's", "describe_problem"))
+    assert "check with your doctor" in text and "What name should we put the booking under?" in text
 
 
 def test_no_consent_stores_nothing_and_gives_the_link(chat) -> None:
