@@ -269,6 +269,8 @@ def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[st
     elif reports_health(tracker):
         # The next question leads with what the safety preface says about it.
         changes[PROBLEM] = CONDITION
+    elif intent == "change_booking" and requested not in (TIME, CONFIRMED):
+        changes.update(change_answer(tracker, where, text))
     elif requested == SERVICE:
         changes.update(service_answer(tracker, where, slots, intent))
     elif requested == TIME:
@@ -396,19 +398,24 @@ def confirm_answer(tracker: Tracker, where: Situation, intent: str, text: str) -
     if intent == "deny":
         return {STAGE: CANCELLED}
     if intent in ("change_booking", "book_session"):
-        part = change_target(tracker, text)
-        if part == "service":
-            return {SERVICE: None, TECHNIQUE: technique_in(tracker)}
-        if part == "contact":
-            return {CONTACT: None, CONTACT_OTHER: None, NAME: None} if not where.at_kiosk else {}
-        changes: Dict[str, Any] = {TIME: None, TIME_PARTIAL: None}
-        if not PAYLOAD.match(text):
-            minutes = parse_service(tracker.get_slot(SERVICE))[1] or 60
-            result = parse_preferred_time(text, where.now, where.hours, minutes)
-            if result.status != "unparsed":
-                changes.update(time_events(result))
-        return changes
+        return change_answer(tracker, where, text)
     return {PROBLEM: free_text_problem(intent)}
+
+
+def change_answer(tracker: Tracker, where: Situation, text: str) -> Dict[str, Any]:
+    """"Change the time" (or "make it Friday at 3"): clear that part, or fill it at once."""
+    part = change_target(tracker, text)
+    if part == "service":
+        return {SERVICE: None, TECHNIQUE: technique_in(tracker)}
+    if part == "contact":
+        return {CONTACT: None, CONTACT_OTHER: None, NAME: None} if not where.at_kiosk else {}
+    changes: Dict[str, Any] = {TIME: None, TIME_PARTIAL: None}
+    if not PAYLOAD.match(text):
+        minutes = parse_service(tracker.get_slot(SERVICE))[1] or 60
+        result = parse_preferred_time(text, where.now, where.hours, minutes)
+        if result.status != "unparsed":
+            changes.update(time_events(result))
+    return changes
 
 
 def change_target(tracker: Tracker, text: str) -> str:

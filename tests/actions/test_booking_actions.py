@@ -242,6 +242,14 @@ def test_the_summary_can_change_the_time_then_confirm(chat) -> None:
     assert "Wednesday 2 December at 11 am" in summary and "Shall I send it?" in summary
 
 
+def test_the_time_can_be_changed_before_the_summary(chat) -> None:
+    recommended(chat)
+    chat.say("/book_session", "book_session")
+    chat.say("next tuesday at 3pm", "book_session")
+    asked = texts(chat.say("actually can we make it friday at 3 instead", "change_booking"))
+    assert chat.slots["booking_time"] == "2026-11-27T15:00" and "What name" in asked
+
+
 def test_cancel_at_the_summary_stores_nothing(chat) -> None:
     at_the_summary(chat)
     assert "Nothing was sent" in texts(chat.say("/cancel_booking", "cancel_booking"))
