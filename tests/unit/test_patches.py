@@ -9,6 +9,7 @@ from pathlib import Path
 import hashlib
 import importlib
 import inspect
+import logging
 import time
 from typing import Any, Dict, List, Optional
 
@@ -35,7 +36,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
 from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, eager_model_build,
-                         event_type_lookup,
+                         event_type_lookup, rule_policy_debug_states,
                          incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
                          tracker_event_cache)
 
@@ -59,7 +60,8 @@ def applied() -> None:
     patches.apply()
 
 
-PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache, eager_model_build, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
+PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache, eager_model_build,
+                 rule_policy_debug_states, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
                  sqlite_tracker_journal]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
 
@@ -638,3 +640,16 @@ def test_a_model_loaded_eagerly_predicts_exactly_as_rasas_load(monkeypatch: Any)
     upstream = parse_with_the_trained_model()
     assert patched == upstream
     assert patched[2]["intent"] != patched[0]["intent"]  # a real model, not a constant
+
+
+# RulePolicy's debug formatting (rule_policy_debug_states).
+
+def test_rule_policy_formats_states_only_for_a_debug_log(caplog: Any) -> None:
+    from rasa.core.policies.policy import Policy
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    states = [{}, {"user": {"intent": "greet"}, "prev_action": {"action_name": "action_listen"}}]
+    assert RulePolicy.format_tracker_states(states) == ""
+    assert "user intent: greet" in Policy.format_tracker_states(states)  # other policies unchanged
+    with caplog.at_level(logging.DEBUG, logger="rasa.core.policies.rule_policy"):
+        assert RulePolicy.format_tracker_states(states) == rule_policy_debug_states.UPSTREAM(states)
