@@ -19,7 +19,8 @@ forgotten conversation does not linger in memory).
 
 `save` repeats Rasa's own `save` (same rows written); when the database still holds exactly the
 cached events (marker read in the same transaction), it skips Rasa's count query, since that
-count is the number of cached events, and the new marker follows from the rows it inserts.
+count is the number of cached events. The turn's rows go in as one multi-row INSERT (Rasa's ORM
+adds them one statement each), and the new marker is read back in the same transaction.
 Targets rasa 3.6.21 (SQLAlchemy 1.4). tests/unit/test_patches.py fails when any of the replaced
 or reproduced upstream functions changes.
 """
@@ -128,15 +129,17 @@ async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
             data = event.as_dict()
             intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
             serialised = json.dumps(data)
-            rows.append(self.SQLEvent(sender_id=sender_id, type_name=event.type_name,
-                                      timestamp=data.get("timestamp"), intent_name=intent,
-                                      action_name=data.get("name"), data=serialised))
-            session.add(rows[-1])
+            rows.append({"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                         "intent_name": intent, "action_name": data.get("name"), "data": serialised})
             if cached is not None:
                 stored.append(Event.from_parameters(json.loads(serialised)))
+        if rows:
+            # One multi-row INSERT of the same rows the ORM would add one by one.
+            session.execute(self.SQLEvent.__table__.insert(), rows)
         if cached is not None:
-            session.flush()
-            marker = (cached.marker[0] + len(rows), max([row.id for row in rows], default=cached.marker[1]))
+            marker = _marker(self, session, sender_id)
+            if marker[0] != cached.marker[0] + len(rows):
+                cached = None  # someone else wrote to this conversation meanwhile
         session.commit()
     if cached is not None and all(e is not None and not isinstance(e, SessionStarted) for e in stored):
         _cache(self)[sender_id] = Cached(cached.events + tuple(stored), marker, time.monotonic())
