@@ -13,6 +13,7 @@ PATCHES: List[str] = [
     "bot.patches.skip_jax",  # first: before anything imports TensorFlow (about 100 MB less memory)
     "bot.patches.action_response_schema",  # JSON Schema validator built once, not per action call
     "bot.patches.action_tracker_window",  # the action server gets the events actions read, not all
+    "bot.patches.endpoint_session_reuse",  # one kept-alive HTTP session per endpoint, not one per call
     "bot.patches.event_type_lookup",  # event class by name from a dict, not a class-tree walk
     "bot.patches.eager_model_build",  # DIET's weights built eagerly on load: no throw-away training graph
     "bot.patches.nlu_token_cap",  # NLU reads at most 500 tokens: DIET is quadratic in length

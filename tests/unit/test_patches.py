@@ -36,6 +36,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
 from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, eager_model_build,
+                         endpoint_session_reuse,
                          event_type_lookup, rule_policy_debug_states,
                          incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
                          tracker_event_cache)
@@ -61,6 +62,7 @@ def applied() -> None:
 
 
 PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache, eager_model_build,
+                 endpoint_session_reuse,
                  rule_policy_debug_states, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
                  sqlite_tracker_journal]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
@@ -653,3 +655,55 @@ def test_rule_policy_formats_states_only_for_a_debug_log(caplog: Any) -> None:
     assert "user intent: greet" in Policy.format_tracker_states(states)  # other policies unchanged
     with caplog.at_level(logging.DEBUG, logger="rasa.core.policies.rule_policy"):
         assert RulePolicy.format_tracker_states(states) == rule_policy_debug_states.UPSTREAM(states)
+
+
+# One kept-alive HTTP session per endpoint (endpoint_session_reuse).
+
+def test_requests_to_an_endpoint_share_one_connection() -> None:
+    from aiohttp import web
+
+    peers = []
+
+    async def handler(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.json_response({"echo": await request.json(), "auth": request.headers.get("Authorization")})
+
+    async def scenario() -> List[Any]:
+        app = web.Application()
+        app.router.add_post("/webhook", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", basic_auth={"username": "u", "password": "p"})
+        replies = [await endpoint.request(json={"n": n}) for n in range(5)]
+        shared = endpoint.__dict__[endpoint_session_reuse._ATTRIBUTE]
+        assert not shared.closed
+        await shared.close()
+        replies.append(await endpoint.request(json={"n": 5}))  # a closed session is replaced
+        await endpoint.__dict__[endpoint_session_reuse._ATTRIBUTE].close()
+        await runner.cleanup()
+        return replies
+
+    replies = asyncio.run(scenario())
+    assert [r["echo"]["n"] for r in replies] == list(range(6))
+    assert all(r["auth"] and r["auth"].startswith("Basic ") for r in replies)
+    assert len(set(peers[:5])) == 1  # five requests, one connection
+    assert peers[5] != peers[0]
+
+
+def test_a_new_event_loop_gets_its_own_session() -> None:
+    endpoint = EndpointConfig("http://127.0.0.1:9/webhook")
+
+    async def current() -> Any:
+        async with endpoint.session() as session:
+            return session
+
+    loops = [asyncio.new_event_loop(), asyncio.new_event_loop()]
+    sessions = [loop.run_until_complete(current()) for loop in loops]
+    assert sessions[0] is not sessions[1]
+    assert loops[1].run_until_complete(current()) is sessions[1]
+    for loop, session in zip(loops, sessions):
+        loop.run_until_complete(session.close())
+        loop.close()
