@@ -489,7 +489,7 @@ class AskService(AskBookingSlot):
     def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
         technique = where.catalogue.technique(tracker.get_slot(TECHNIQUE) or "")
         if technique is not None:
-            text = replies.BOOKING_ASK_LENGTH.format(technique=technique.name.lower())
+            text = replies.BOOKING_ASK_LENGTH.format(technique=technique.name)
             buttons = [replies.button(f"{m} minutes", replies.entity_payload("book_session", "time_available", str(m)))
                        for m in session_lengths(where.catalogue)]
             return replies.booking_problem_text(problem, text), buttons
@@ -510,7 +510,8 @@ class AskTime(AskBookingSlot):
             after = asked.when if asked.when is not None and asked.when > where.now else where.now
             slots = next_open_slots(after, where.hours, minutes, count=3)
             buttons = [replies.button(describe_time(s, where.now), describe_time(s, where.now)) for s in slots]
-            return replies.booking_closed_text(hours), buttons
+            asked_text = describe_time(asked.when, where.now) if asked.when else ""
+            return replies.booking_closed_text(hours, asked_text), buttons
         if problem in (NEEDS_DAY, NEEDS_TIME):
             return replies.BOOKING_ASK_DAY if problem == NEEDS_DAY else replies.BOOKING_ASK_HOUR, []
         text = replies.booking_ask_time(service, hours)
@@ -559,12 +560,12 @@ class AskConfirmed(AskBookingSlot):
             lines.append(f"- **Contact:** {display_contact(tracker.get_slot(CONTACT) or '')}")
         intake = summary_lines(build_intake(where.profile, where.catalogue))
         text = replies.booking_summary(lines, intake)
-        buttons = [replies.button("Confirm", "/affirm"),
-                   replies.button("Change time", replies.entity_payload("change_booking", "booking_change", "time")),
-                   replies.button("Change service", replies.entity_payload("change_booking", "booking_change", "service"))]
+        parts = [("Change time", "time"), ("Change service", "service")]
         if not where.at_kiosk:
-            buttons.append(replies.button("Change contact",
-                                          replies.entity_payload("change_booking", "booking_change", "contact")))
+            parts.append(("Change contact", "contact"))
+        buttons = [replies.button("Confirm", "/affirm")]
+        buttons += [replies.button(title, replies.entity_payload("change_booking", "booking_change", part))
+                    for title, part in parts]
         buttons.append(replies.button("Cancel", "/cancel_booking"))
         return replies.booking_problem_text(problem, text), buttons
 
@@ -674,11 +675,11 @@ class ActionManageBooking(SafeAction):
             dispatcher.utter_message(text=replies.BOOKING_CHANGED.format(code=request.code,
                                                                          when=describe_time(result.when, where.now)))
             return []
-        if result.status == "closed":
-            after = result.when if result.when is not None and result.when > where.now else where.now
-            options = ", ".join(describe_time(s, where.now) for s in next_open_slots(after, where.hours, request.minutes or 60))
-            dispatcher.utter_message(text=replies.booking_closed_text(where.hours.describe())
-                                     + f" For example: {options}.")
+        if result.status == "closed" and result.when is not None:
+            after = result.when if result.when > where.now else where.now
+            options = [describe_time(s, where.now) for s in next_open_slots(after, where.hours, request.minutes or 60)]
+            dispatcher.utter_message(text=replies.booking_change_closed(
+                describe_time(result.when, where.now), where.hours.describe(), options))
             return []
         dispatcher.utter_message(text=replies.BOOKING_CHANGE_HOW)
         return []

@@ -146,7 +146,7 @@ def personal_pressure(technique: models.Technique) -> str:
 # --- booking requests (actions/booking.py) ---
 
 BOOKING_ASK_SERVICE = "Which massage would you like?"
-BOOKING_ASK_LENGTH = "How long would you like your {technique} to be?"
+BOOKING_ASK_LENGTH = "{technique}: how long would you like it to be?"
 BOOKING_ASK_DAY = "Which day would you like?"
 BOOKING_ASK_HOUR = "What time would suit you that day?"
 BOOKING_ASK_NAME = "What name should we put the booking under?"
@@ -205,9 +205,19 @@ def booking_ask_time(service: str, hours: str) -> str:
     return f"{service}. What day and time would suit you?{opening}"
 
 
-def booking_closed_text(hours: str) -> str:
-    return f"Sorry, we're closed then. We're open {hours}. Would one of these times work?" if hours else (
-        "Sorry, we're closed then. Would one of these times work?")
+def booking_closed_text(hours: str, asked: str = "") -> str:
+    """A time outside opening hours: which time, the hours, and (as buttons) the next open times."""
+    when = f" on {asked}" if asked else " then"
+    opening = f" We're open {hours}." if hours else ""
+    return f"Sorry, we're closed{when}.{opening} Would one of these times work?"
+
+
+def booking_change_closed(asked: str, hours: str, options: Sequence[str]) -> str:
+    """Moving a sent request to a closed time: nothing changed, and times that would work."""
+    text = f"Sorry, we're closed on {asked}, so I haven't changed anything. We're open {hours}."
+    if options:
+        text += f" For example: \"change my booking to {options[0]}\"."
+    return text
 
 
 def booking_summary(details: Sequence[str], intake: Sequence[str]) -> str:

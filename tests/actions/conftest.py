@@ -97,7 +97,8 @@ class BookingChat:
                 self.slots[event["name"]] = event["value"]
             self.events.append(event)
         for message in dispatcher.messages:
-            self.events.append({"event": "bot", "text": message.get("text"), "data": {"buttons": message.get("buttons")}})
+            self.events.append({"event": "bot", "text": message.get("text"),
+                                "data": {"buttons": message.get("buttons")}})
         return dispatcher.messages
 
     def say(self, text: str, intent: str = "nlu_fallback") -> List[Dict[str, Any]]:

@@ -75,7 +75,7 @@ def test_the_service_buttons_ask_for_a_length_after_the_technique(chat) -> None:
     assert "Which massage would you like?" in texts(messages)
     assert '/book_session{"technique": "swedish"}' in payloads(messages)
     lengths = chat.say('/book_session{"technique": "swedish"}', "book_session")
-    assert "How long would you like your swedish massage" in texts(lengths)
+    assert "Swedish massage: how long would you like it to be?" in texts(lengths)
     assert '/book_session{"time_available": "60"}' in payloads(lengths)
     chat.say('/book_session{"time_available": "60"}', "book_session")
     assert chat.slots["booking_service"] == "swedish:60"
@@ -85,7 +85,8 @@ def test_a_time_outside_opening_hours_says_the_hours_and_offers_open_slots(chat)
     recommended(chat)
     chat.say("/book_session", "book_session")
     messages = chat.say("sunday at 3", "book_session")
-    assert "closed" in texts(messages) and "Monday to Saturday, 9 am to 7 pm" in texts(messages)
+    assert "closed on Sunday 29 November at 3 pm" in texts(messages)
+    assert "Monday to Saturday, 9 am to 7 pm" in texts(messages)
     assert payloads(messages) == ["Monday 30 November at 9 am", "Monday 30 November at 10 am",
                                   "Monday 30 November at 11 am"]
     chat.say("Monday 30 November at 10 am")
@@ -266,6 +267,15 @@ def test_after_confirming_the_time_can_be_changed_and_the_request_cancelled(chat
     cancelled = texts(chat.say("cancel my booking", "cancel_booking"))
     assert code in cancelled and store.get_by_code(code).status == "cancelled"
     assert "can't find an open booking" in texts(chat.say("cancel my booking", "cancel_booking"))
+
+
+def test_moving_a_sent_request_to_a_closed_time_changes_nothing(chat) -> None:
+    at_the_summary(chat)
+    chat.say("/affirm", "affirm")
+    request = store.latest_for_sender(chat.sender)
+    text = texts(chat.say("change my booking to sunday at 3", "change_booking"))
+    assert "closed on Sunday 29 November at 3 pm" in text and "haven't changed anything" in text
+    assert store.get_by_code(request.code).preferred_at == request.preferred_at
 
 
 def test_a_question_in_the_form_is_answered_then_asked_again(chat) -> None:
