@@ -162,7 +162,7 @@ BOOKING_ASK_CONSENT_KIOSK = (
 )
 BOOKING_CANCELLED_BEFORE_SENDING = "OK, I've cancelled this booking request. Nothing was sent to the spa."
 BOOKING_NONE_OPEN = "I can't find an open booking request in this chat."
-BOOKING_CANCELLED = "Done: I've cancelled booking request {code}. We'll let the team know."
+BOOKING_CANCELLED = "Done: I've cancelled booking request {code}. The team will see it on their list."
 BOOKING_CHANGED = (
     "Done: booking request {code} now asks for {when}. The team will contact you to confirm the new time."
 )
