@@ -707,3 +707,36 @@ def test_a_new_event_loop_gets_its_own_session() -> None:
     for loop, session in zip(loops, sessions):
         loop.run_until_complete(session.close())
         loop.close()
+
+
+def test_models_not_checked_for_an_eager_build_use_rasas_load(monkeypatch: Any) -> None:
+    calls = []
+    monkeypatch.setattr(eager_model_build, "UPSTREAM", lambda cls, *args, **kwargs: calls.append(cls) or "rasa's")
+
+    class TED:  # the name is what decides
+        pass
+
+    assert eager_model_build.load(TED, "weights", None) == "rasa's"
+    assert eager_model_build.load(type("DIET", (), {}), "weights", None, None, True) == "rasa's"  # fine-tuning
+    assert [cls.__name__ for cls in calls] == ["TED", "DIET"]
+
+
+def test_an_eager_build_whose_weights_do_not_match_falls_back_to_rasas_load(monkeypatch: Any) -> None:
+    import tensorflow as tf
+
+    calls = []
+    monkeypatch.setattr(eager_model_build, "UPSTREAM", lambda cls, *args, **kwargs: calls.append(cls) or "rasa's")
+
+    class DIET(tf.keras.Model):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__()
+
+        def fit(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+        def load_weights(self, *args: Any, **kwargs: Any) -> None:
+            raise ValueError("Received incompatible tensor with shape (20, 50)")
+
+    monkeypatch.setattr(eager_model_build, "RasaBatchDataGenerator", lambda *args, **kwargs: None)
+    assert eager_model_build.load(DIET, "weights", None, None, False, config={}) == "rasa's"
+    assert calls == [DIET]
