@@ -1,7 +1,13 @@
-"""Read-only queries the actions use; every call hits the database so edits show up at once."""
+"""Read-only queries the actions use.
+
+Each call reads the knowledge base's version (one indexed read on a pooled connection); what
+the actions read on every turn (the catalogue, the spa's settings, a question's topic) is kept
+per version, so a reload (`make kb`, or the loader run against the database) shows up at once
+without reading the same rows again on every turn.
+"""
 from __future__ import annotations
 
-from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Type, TypeVar
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Type, TypeVar
 
 from sqlalchemy import select
 
@@ -15,7 +21,7 @@ from bot.advice.catalogue import (
     TechniqueInfo,
 )
 from bot.knowledge import models
-from bot.knowledge.db import database_url, get_session
+from bot.knowledge.db import database_url, get_engine, get_session
 from bot.knowledge.loader import VERSION_KEY, VERSION_SECTION
 
 T = TypeVar("T")
@@ -43,6 +49,10 @@ def _all(model: Type[T], order_by: object = None) -> List[T]:
 
 def topic_for_intent(intent: str) -> Optional[models.Topic]:
     """The answer a question intent asks for, if the knowledge base has one."""
+    return _per_version(("topic", intent), lambda: _read_topic(intent))
+
+
+def _read_topic(intent: str) -> Optional[models.Topic]:
     with get_session() as session:
         return session.execute(
             select(models.Topic).where(models.Topic.intent == intent)
@@ -104,29 +114,41 @@ def all_sources() -> List[Source]:
 
 def settings(section: str) -> Dict[str, str]:
     """A section of single values: "spa" (contact details and policies) or "emergency"."""
+    return dict(_per_version(("settings", section), lambda: _read_settings(section)))
+
+
+def _read_settings(section: str) -> Dict[str, str]:
     with get_session() as session:
         rows = session.execute(select(models.Setting).where(models.Setting.section == section))
         return {row.key: row.value for row in rows.scalars()}
 
 
-_cached_catalogue: Dict[str, Catalogue] = {}
+_VERSION_QUERY = select(models.Setting.value).where(
+    models.Setting.section == VERSION_SECTION, models.Setting.key == VERSION_KEY)
+_by_version: Dict[Tuple[str, str], Dict[Any, Any]] = {}
 
 
 def kb_version() -> str:
-    """The loaded knowledge base's fingerprint: one cheap query."""
-    with get_session() as session:
-        row = session.get(models.Setting, (VERSION_SECTION, VERSION_KEY))
-        return row.value if row else ""
+    """The loaded knowledge base's fingerprint: one indexed read, without an ORM session."""
+    with get_engine().connect() as connection:
+        return connection.execute(_VERSION_QUERY).scalar() or ""
+
+
+def _per_version(key: Any, read: Callable[[], T]) -> T:
+    """`read()`'s result, read once per version of the knowledge base (and database)."""
+    version = (database_url(), kb_version())
+    values = _by_version.get(version)
+    if values is None:
+        _by_version.clear()
+        values = _by_version[version] = {}
+    if key not in values:
+        values[key] = read()
+    return values[key]
 
 
 def catalogue() -> Catalogue:
     """Everything the advice logic needs; rebuilt only when the knowledge base was reloaded."""
-    version = kb_version()
-    key = f"{database_url()}|{version}"
-    if key not in _cached_catalogue:
-        _cached_catalogue.clear()
-        _cached_catalogue[key] = _read_catalogue()
-    return _cached_catalogue[key]
+    return _per_version("catalogue", _read_catalogue)
 
 
 def _read_catalogue() -> Catalogue:

@@ -123,3 +123,25 @@ def test_the_catalogue_follows_a_reload(tmp_path, monkeypatch) -> None:
     audiences.write_text(audiences.read_text().replace("    max_pressure: 2\n", "    max_pressure: 1\n", 1))
     load(edited, url)
     assert queries.catalogue().audiences["chronic_pain"].max_pressure == 1
+
+
+def test_settings_and_topics_follow_a_reload(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from bot.knowledge.loader import load
+
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    load(KB_DIR, url)
+    spa = queries.settings("spa")
+    spa["phone"] = "changed by a caller"
+    assert queries.settings("spa")["phone"] != "changed by a caller"
+    topic = queries.topic_for_intent("ask_benefits")
+    assert topic is not None and queries.topic_for_intent("ask_benefits") is topic
+    edited = tmp_path / "kb"
+    shutil.copytree(KB_DIR, edited)
+    spa_file = edited / "spa.yml"
+    spa_file.write_text(spa_file.read_text().replace('phone: "+1 555 0100"', 'phone: "+1 555 0199"'))
+    load(edited, url)
+    assert queries.settings("spa")["phone"] == "+1 555 0199"
+    assert queries.topic_for_intent("ask_benefits") is not topic
