@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_PATH = PROJECT_ROOT / ".data" / "knowledge.db"
@@ -28,6 +29,11 @@ def get_engine(url: str | None = None) -> Engine:
 def _engine_for(url: str) -> Engine:
     if url == f"sqlite:///{DEFAULT_DATABASE_PATH}":
         DEFAULT_DATABASE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite") and ":memory:" not in url and url != "sqlite://":
+        # SQLAlchemy 1.4 opens and closes a file database for every session (NullPool); the
+        # actions read the knowledge base several times a turn, so keep connections (as 2.0 does).
+        return create_engine(url, future=True, poolclass=QueuePool,
+                             connect_args={"check_same_thread": False})
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
