@@ -17,10 +17,11 @@ turn that started a new session (Rasa then reads only the new session's events),
 was not built from the cached events, `retrieve_full_tracker`, and entries idle for TTL_S (so a
 forgotten conversation does not linger in memory).
 
-`save` repeats Rasa's own `save` (same rows written); when the database still holds exactly the
+`save` writes the same rows as Rasa's own `save`; when the database still holds exactly the
 cached events (marker read in the same transaction), it skips Rasa's count query, since that
-count is the number of cached events. The turn's rows go in as one multi-row INSERT (Rasa's ORM
-adds them one statement each), and the new marker is read back in the same transaction.
+count is the number of cached events. That path runs on a plain connection, not an ORM session
+(whose set-up was most of the SQL cost of a turn), with the turn's rows in one multi-row INSERT
+(Rasa's ORM adds them one statement each), and reads the new marker in the same transaction.
 Targets rasa 3.6.21 (SQLAlchemy 1.4). tests/unit/test_patches.py fails when any of the replaced
 or reproduced upstream functions changes.
 """
@@ -69,7 +70,8 @@ def _cache(store: SQLTrackerStore) -> "OrderedDict[str, Cached]":
 
 
 def _marker(store: SQLTrackerStore, session: Any, sender_id: str) -> Marker:
-    """(rows, highest id) of the conversation: one indexed query, no ORM."""
+    """(rows, highest id) of the conversation: one indexed query, no ORM (on a session or a
+    connection)."""
     table = store.SQLEvent.__table__.name
     count, highest = session.execute(
         sa.text(f"SELECT count(id), max(id) FROM {table} WHERE sender_id = :sender_id"),
@@ -89,8 +91,8 @@ async def _retrieve(self: SQLTrackerStore, sender_id: str,
         return await UPSTREAM_RETRIEVE(self, sender_id, fetch_events_from_all_sessions)
     cache, now = _cache(self), time.monotonic()
     _forget_idle(cache, now)
-    with self.session_scope() as session:
-        marker = _marker(self, session, sender_id)
+    with self.engine.connect() as connection:
+        marker = _marker(self, connection, sender_id)
     cached = cache.pop(sender_id, None)
     if cached is not None and cached.marker == marker:
         cache[sender_id] = cached._replace(used_at=now)
@@ -112,37 +114,47 @@ async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
     await self.stream_events(tracker)
     sender_id = tracker.sender_id
     cached = _cache(self).pop(sender_id, None)
-    if cached is not None and not _built_from(tracker, cached):
-        cached = None
-    stored: List[Event] = []
+    if cached is not None and _built_from(tracker, cached) and _append(self, tracker, cached):
+        return
     with self.session_scope() as session:
-        if cached is not None and _marker(self, session, sender_id) == cached.marker:
-            # The database holds exactly the cached events, so Rasa's count of the current
-            # session's stored events (`_additional_events`) is their number.
-            events = list(itertools.islice(tracker.events, len(cached.events), None))
-        else:
-            cached = None
-            # only store recent events
-            events = list(self._additional_events(session, tracker))
-        rows = []
-        for event in events:
-            data = event.as_dict()
-            intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
-            serialised = json.dumps(data)
-            rows.append({"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
-                         "intent_name": intent, "action_name": data.get("name"), "data": serialised})
-            if cached is not None:
-                stored.append(Event.from_parameters(json.loads(serialised)))
+        # only store recent events
+        rows = _rows(self, sender_id, list(self._additional_events(session, tracker)))
         if rows:
-            # One multi-row INSERT of the same rows the ORM would add one by one.
-            session.execute(self.SQLEvent.__table__.insert(), rows)
-        if cached is not None:
-            marker = _marker(self, session, sender_id)
-            if marker[0] != cached.marker[0] + len(rows):
-                cached = None  # someone else wrote to this conversation meanwhile
+            session.execute(self.SQLEvent.__table__.insert(), [row for row, _ in rows])
         session.commit()
-    if cached is not None and all(e is not None and not isinstance(e, SessionStarted) for e in stored):
-        _cache(self)[sender_id] = Cached(cached.events + tuple(stored), marker, time.monotonic())
+
+
+def _rows(store: SQLTrackerStore, sender_id: str, events: List[Event]) -> List[Tuple[Dict[str, Any], str]]:
+    """The rows Rasa's `save` writes for `events`, each with its serialised event."""
+    rows = []
+    for event in events:
+        data = event.as_dict()
+        intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
+        serialised = json.dumps(data)
+        rows.append(({"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                      "intent_name": intent, "action_name": data.get("name"), "data": serialised}, serialised))
+    return rows
+
+
+def _append(store: SQLTrackerStore, tracker: DialogueStateTracker, cached: Cached) -> bool:
+    """Write the turn's new events when the database holds exactly the cached ones: one
+    transaction on a plain connection, the rows in one multi-row INSERT. False (nothing written)
+    when the database holds anything else; Rasa's own way then decides what to store."""
+    sender_id = tracker.sender_id
+    with store.engine.begin() as connection:
+        if _marker(store, connection, sender_id) != cached.marker:
+            return False
+        # Rasa's count of the current session's stored events (`_additional_events`) is the
+        # number of cached events.
+        rows = _rows(store, sender_id, list(itertools.islice(tracker.events, len(cached.events), None)))
+        if rows:
+            connection.execute(store.SQLEvent.__table__.insert(), [row for row, _ in rows])
+        marker = _marker(store, connection, sender_id)
+    stored = [Event.from_parameters(json.loads(serialised)) for _, serialised in rows]
+    if marker[0] == cached.marker[0] + len(rows) and all(
+            e is not None and not isinstance(e, SessionStarted) for e in stored):
+        _cache(store)[sender_id] = Cached(cached.events + tuple(stored), marker, time.monotonic())
+    return True
 
 
 def apply() -> None:
