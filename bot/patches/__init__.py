@@ -16,6 +16,7 @@ PATCHES: List[str] = [
     "bot.patches.endpoint_session_reuse",  # one kept-alive HTTP session per endpoint, not one per call
     "bot.patches.event_type_lookup",  # event class by name from a dict, not a class-tree walk
     "bot.patches.eager_model_build",  # DIET's weights built eagerly on load: no throw-away training graph
+    "bot.patches.graph_run_order",  # the model's graph run in a fixed order, without dask's scheduler
     "bot.patches.nlu_token_cap",  # NLU reads at most 500 tokens: DIET is quadratic in length
     "bot.patches.applied_events_cache",  # a tracker's applied events worked out once per change
     "bot.patches.incremental_tracker_states",  # dialogue states replayed once per event, not per call

@@ -36,7 +36,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
 from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, eager_model_build,
-                         endpoint_session_reuse,
+                         endpoint_session_reuse, graph_run_order, graph_run_order,
                          event_type_lookup, rule_policy_debug_states,
                          incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
                          tracker_event_cache)
@@ -115,6 +115,8 @@ def test_apply_installs_each_patch_once() -> None:
     assert RemoteAction._action_call_format is action_tracker_window.action_call_format
     assert Domain.states_for_tracker_history is incremental_tracker_states.states_for_tracker_history
     assert DialogueStateTracker.applied_events is applied_events_cache.applied_events
+    from rasa.engine.runner.dask import DaskGraphRunner
+    assert DaskGraphRunner.run is graph_run_order.run
     from rasa.utils.tensorflow.models import RasaModel
     assert RasaModel.load.__func__ is eager_model_build.load
     assert action_tracker_window.UPSTREAM is not action_tracker_window.action_call_format
@@ -740,3 +742,65 @@ def test_an_eager_build_whose_weights_do_not_match_falls_back_to_rasas_load(monk
     monkeypatch.setattr(eager_model_build, "RasaBatchDataGenerator", lambda *args, **kwargs: None)
     assert eager_model_build.load(DIET, "weights", None, None, False, config={}) == "rasa's"
     assert calls == [DIET]
+
+
+# The model's graph run in a fixed order (graph_run_order).
+
+@pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
+def test_the_trained_graph_gives_what_dask_gives_for_parsing_and_predictions() -> None:
+    from rasa.core.agent import Agent
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    agent = Agent.load(str(MODEL))
+    runner = agent.processor.graph_runner
+
+    async def conversation() -> List[Any]:
+        outputs = []
+        for text in MESSAGES:
+            tracker = await agent.processor.fetch_tracker_with_initial_session("graph-check")
+            for run in (graph_run_order.run, graph_run_order.UPSTREAM):
+                DaskGraphRunner.run = run
+                try:
+                    parsed = await agent.parse_message(text)
+                    prediction = agent.processor.predict_next_with_tracker(tracker)
+                finally:
+                    DaskGraphRunner.run = graph_run_order.run
+                outputs.append((run is graph_run_order.run, parsed["intent"], parsed["entities"], prediction))
+            await agent.handle_text(text, sender_id="graph-check")
+        return outputs
+
+    outputs = asyncio.run(conversation())
+    for ours, dasks in zip(outputs[0::2], outputs[1::2]):
+        assert ours[0] and not dasks[0]
+        assert ours[1:] == dasks[1:]
+    assert len(runner.__dict__[graph_run_order._ATTRIBUTE]) == 2  # parsing and predicting, each worked out once
+
+
+def test_a_node_failing_or_an_input_named_like_a_node_raises_rasas_error() -> None:
+    from rasa.engine.exceptions import GraphRunError
+
+    class Node:
+        def __init__(self, name: str, fail: bool = False) -> None:
+            self.name, self.fail = name, fail
+
+        def __call__(self, *inputs: Any) -> Any:
+            if self.fail:
+                raise RuntimeError("boom")
+            return self.name, [value for _, value in inputs]
+
+    class SchemaNode:
+        def __init__(self, needs: Dict[str, str]) -> None:
+            self.needs = needs
+
+    class Schema:
+        nodes = {"a": SchemaNode({"x": "__input__"}), "b": SchemaNode({"y": "a"}), "c": SchemaNode({})}
+        target_names = ["b"]
+
+    runner = object.__new__(graph_run_order.DaskGraphRunner)
+    runner._graph_schema = Schema()
+    runner._instantiated_nodes = {"a": Node("a"), "b": Node("b"), "c": Node("c", fail=True)}
+    assert graph_run_order.run(runner, {"__input__": 1}) == {"b": [[1]]}
+    with pytest.raises(GraphRunError):
+        graph_run_order.run(runner, {"__input__": "a"})
+    with pytest.raises(GraphRunError):
+        graph_run_order.run(runner, {}, ["c"])
