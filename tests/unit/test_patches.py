@@ -804,3 +804,19 @@ def test_a_node_failing_or_an_input_named_like_a_node_raises_rasas_error() -> No
         graph_run_order.run(runner, {"__input__": "a"})
     with pytest.raises(GraphRunError):
         graph_run_order.run(runner, {}, ["c"])
+
+
+def test_applied_events_of_a_growing_conversation_fold_only_the_new_events(monkeypatch: Any) -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    events = scripted_events()
+    calls = []
+    upstream = applied_events_cache.UPSTREAM
+    monkeypatch.setattr(applied_events_cache, "UPSTREAM", lambda tracker: calls.append(1) or upstream(tracker))
+    for step in range(len(events)):
+        rebuilt = deserialise_events([e.as_dict() for e in events[:step]])  # as the tracker store does
+        tracker = DialogueStateTracker.from_events("folding", rebuilt + [events[step]], domain.slots)
+        assert tracker.applied_events() == upstream(tracker)
+    first_rewind = next(i for i, e in enumerate(events) if type(e).__name__ == "UserUtteranceReverted")
+    # Once at the start, and once per rebuild after a rewind (rebuilding replays the rewind on
+    # the shorter tracker); the full tracker's events are folded on from where they were.
+    assert len(calls) <= 1 + (len(events) - first_rewind)
