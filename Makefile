@@ -63,11 +63,11 @@ run-prod: $(MODEL) nginx
 test-prod: $(MODEL) nginx
 	@scripts/test-prod.sh
 
-# Full benchmark (about 14 minutes): trains and measures ours, Rasa's default config and `rasa init`.
+# Full benchmark (about 20 minutes, 15 of them training): ours, Rasa's default config and `rasa init`.
 bench: $(MODEL) kb
 	@$(BIN)/python -m bench.run
 
-# Inner loop (under 3 minutes): reuses the trained models, shorter load; see bench/README.md.
+# Inner loop (about 2 minutes): reuses the trained models, shorter load; see bench/README.md.
 bench-quick: $(MODEL) kb
 	@$(BIN)/python -m bench.run --quick
 
