@@ -96,3 +96,25 @@ def test_idle_warning_can_be_dismissed(browser, servers) -> None:
     expect(page.get_by_role("alertdialog")).to_be_hidden()
     expect(page.get_by_role("log")).to_contain_text("cortisol")
     context.close()
+
+
+def test_a_booking_at_the_kiosk_ends_with_a_code_for_reception(browser, servers, screenshot_dir) -> None:
+    context, page = kiosk(browser, servers)
+    page.get_by_role("button", name="Which massage suits me?").tap()
+    page.get_by_role("button", name="None of these").tap()
+    page.get_by_role("button", name="Relax and de-stress").tap()
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("Here is what I would suggest")
+    page.get_by_role("button", name="Book a session").last.tap()
+    expect(log).to_contain_text("What day and time would suit you?")
+    page.get_by_label("Type a question").fill("next tuesday at 3pm")
+    page.get_by_role("button", name="Send").tap()
+    expect(log).to_contain_text("Can we keep what you told me about your health")
+    page.get_by_role("button", name="Yes").last.tap()
+    expect(log).to_contain_text("Here is your booking request")
+    page.get_by_role("button", name="Confirm").last.tap()
+    expect(log).to_contain_text("Show this code to reception")
+    page.screenshot(path=str(screenshot_dir / "kiosk-booking-code.png"))
+    text = log.inner_text()
+    assert "What name should" not in text and "phone number or email" not in text  # nothing typed on a shared screen
+    context.close()
