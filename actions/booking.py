@@ -88,6 +88,7 @@ INTERRUPTIONS = {"request_human", "delete_conversation"}
 SMALL_TALK_INTENTS = {"greet", "thanks", "goodbye", "bot_challenge"}
 PAYLOAD = re.compile(r"^/\w+")
 MINUTES = re.compile(r"\b(\d{2,3})\s*(?:-?\s*min(?:ute)?s?)?\b", re.IGNORECASE)
+LENGTH = re.compile(r"\b\d{2,3}\s*-?\s*min(?:ute)?s?\b")
 HOUR_WORDS = {"an hour": 60, "one hour": 60, "1 hour": 60, "half an hour": 30, "half hour": 30}
 CHANGE_WORDS = {
     "time": ("time", "day", "date", "when", "earlier", "later", "move", "reschedule"),
@@ -426,6 +427,8 @@ def change_target(tracker: Tracker, text: str) -> str:
     if technique_in(tracker):
         return "service"
     lowered = text.lower()
+    if LENGTH.search(lowered):  # "a 60 minute session", "90 mins" (not "an hour later": that is a time)
+        return "service"
     for part in ("contact", "service", "time"):
         if any(re.search(rf"\b{word}\b", lowered) for word in CHANGE_WORDS[part]):
             return part
@@ -666,9 +669,15 @@ class ActionManageBooking(SafeAction):
                                      buttons=[replies.button("Cancel my booking", "/cancel_booking")])
             return []
         text = (tracker.latest_message.get("text") or "").strip()
-        if request.status != "new" or change_target(tracker, text) != "time":
+        target = change_target(tracker, text)
+        if request.status != "new" or (target == "contact" and request.channel == KIOSK):
+            # Confirmed by the team (or made at the kiosk, where reception takes the details).
             dispatcher.utter_message(text=replies.booking_change_by_phone(where.spa))
             return []
+        if target == "service":
+            return self.change_service(dispatcher, tracker, where, request)
+        if target == "contact":
+            return self.change_contact(dispatcher, text, where, request)
         result = parse_preferred_time(text, where.now, where.hours, request.minutes or 60)
         if result.status == "ok" and result.when is not None:
             store.update_request(request.code, preferred_at=result.when, preferred_text=text[:200])
@@ -682,4 +691,50 @@ class ActionManageBooking(SafeAction):
                 describe_time(result.when, where.now), where.hours.describe(), options))
             return []
         dispatcher.utter_message(text=replies.BOOKING_CHANGE_HOW)
+        return []
+
+    @staticmethod
+    def change_service(
+        dispatcher: CollectingDispatcher, tracker: Tracker, where: Situation, request: Any
+    ) -> List[Dict[Text, Any]]:
+        """Another massage or session length for a request the team has not confirmed yet."""
+        technique_id = technique_in(tracker) or request.technique
+        minutes = minutes_in(tracker, where.catalogue) or request.minutes
+        technique = where.catalogue.technique(technique_id or "")
+        changed = technique_id != request.technique or minutes != request.minutes
+        if technique is None or not changed or unsuitable(technique.id, where):
+            options = suitable_techniques(where)
+            dispatcher.utter_message(
+                text=replies.BOOKING_CHANGE_WHICH_SERVICE,
+                buttons=[replies.button(t.name, f'/change_booking{{"technique": "{t.id}"}}') for t in options])
+            return []
+        if request.preferred_at is not None and not where.hours.is_open(request.preferred_at, minutes or 60):
+            dispatcher.utter_message(text=replies.booking_service_does_not_fit(
+                describe_time(request.preferred_at, where.now), where.hours.describe()))
+            return []
+        store.update_request(request.code, technique=technique.id, technique_name=technique.name, minutes=minutes)
+        dispatcher.utter_message(text=replies.BOOKING_SERVICE_CHANGED.format(
+            code=request.code, service=describe_service(service_value(technique.id, minutes or 60), where.catalogue)))
+        return []
+
+    @staticmethod
+    def change_contact(
+        dispatcher: CollectingDispatcher, text: str, where: Situation, request: Any
+    ) -> List[Dict[Text, Any]]:
+        """A new phone number or email, or a new name, for a request not confirmed yet."""
+        contact = parse_contact(text, region_from_phone(where.spa.get("phone", "")))
+        if contact.kind is not None and contact.value:
+            phone, email = (contact.value, None) if contact.kind == "phone" else (None, contact.value)
+            store.update_request(request.code, phone=phone, email=email)
+            dispatcher.utter_message(text=replies.BOOKING_CONTACT_CHANGED.format(
+                code=request.code, contact=display_contact(contact.value)))
+            return []
+        said = re.split(r"\bto\b", text, maxsplit=1)
+        name = parse_name(said[1]) if len(said) == 2 and re.search(r"\bname\b", text, re.I) else None
+        if name:
+            store.update_request(request.code, name=name)
+            dispatcher.utter_message(text=replies.BOOKING_NAME_CHANGED.format(code=request.code, name=name))
+            return []
+        problem = contact.problem if contact.problem in replies.BOOKING_PROBLEMS else "missing"
+        dispatcher.utter_message(text=replies.BOOKING_PROBLEMS[problem] + " " + replies.BOOKING_CHANGE_CONTACT_HOW)
         return []

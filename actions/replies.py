@@ -166,6 +166,15 @@ BOOKING_CANCELLED = "Done: I've cancelled booking request {code}. The team will 
 BOOKING_CHANGED = (
     "Done: booking request {code} now asks for {when}. The team will contact you to confirm the new time."
 )
+BOOKING_SERVICE_CHANGED = (
+    "Done: booking request {code} is now for {service}. The team will contact you to confirm."
+)
+BOOKING_CHANGE_WHICH_SERVICE = "Which massage would you like instead? You can also say how long, like \"60 minutes\"."
+BOOKING_CONTACT_CHANGED = "Done: the team will contact you at {contact} about booking request {code}."
+BOOKING_NAME_CHANGED = "Done: booking request {code} is now under the name {name}."
+BOOKING_CHANGE_CONTACT_HOW = (
+    "Try something like \"change the phone number on my booking to 202 555 0143\"."
+)
 BOOKING_CHANGE_HOW = (
     "Sorry, I couldn't work out the new time. Try something like \"change my booking to Friday at 3 pm\"."
 )
@@ -258,6 +267,11 @@ def booking_declined(spa: Dict[str, str]) -> str:
 
 def booking_not_saved(spa: Dict[str, str]) -> str:
     return "Sorry, I couldn't save your request just now. " + contact_line(spa)
+
+
+def booking_service_does_not_fit(asked: str, hours: str) -> str:
+    return (f"A session that long would not end before we close on {asked} (we're open {hours}), so I "
+            "haven't changed anything. You can move the time first, then the length.")
 
 
 def booking_change_by_phone(spa: Dict[str, str]) -> str:

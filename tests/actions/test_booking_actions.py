@@ -269,6 +269,37 @@ def test_after_confirming_the_time_can_be_changed_and_the_request_cancelled(chat
     assert "can't find an open booking" in texts(chat.say("cancel my booking", "cancel_booking"))
 
 
+def test_after_confirming_the_massage_and_its_length_can_be_changed(chat) -> None:
+    at_the_summary(chat)
+    chat.say("/affirm", "affirm")
+    request = store.latest_for_sender(chat.sender)
+    text = texts(chat.say("can i change it to a 60 minute session", "change_booking"))
+    assert request.code in text and "60 minutes" in text
+    assert store.get_by_code(request.code).minutes == 60
+    other = next(t for t in ("swedish", "deep_tissue", "trigger_point") if t != request.technique)
+    name = {"swedish": "Swedish", "deep_tissue": "deep tissue", "trigger_point": "trigger point"}[other]
+    text = texts(chat.say(f"change my booking to {name} massage", "change_booking"))
+    changed = store.get_by_code(request.code)
+    assert changed.technique == other and changed.minutes == 60 and changed.technique_name in text
+    asked = chat.say("i'd like to change the massage i booked", "change_booking")
+    assert "Which massage would you like instead?" in texts(asked)
+    assert all(p.startswith("/change_booking{") for p in payloads(asked))
+
+
+def test_after_confirming_the_contact_and_name_can_be_changed(chat) -> None:
+    at_the_summary(chat)
+    chat.say("/affirm", "affirm")
+    code = store.latest_for_sender(chat.sender).code
+    text = texts(chat.say("change my contact to maria.lopez@example.com", "change_booking"))
+    assert "maria.lopez@example.com" in text and code in text
+    request = store.get_by_code(code)
+    assert request.email == "maria.lopez@example.com" and request.phone is None
+    assert "doesn't look right" in texts(chat.say("change my number to 12345", "change_booking"))
+    assert store.get_by_code(code).email == "maria.lopez@example.com"
+    text = texts(chat.say("please change the name on my booking to Maria Garcia", "change_booking"))
+    assert "Maria Garcia" in text and store.get_by_code(code).name == "Maria Garcia"
+
+
 def test_moving_a_sent_request_to_a_closed_time_changes_nothing(chat) -> None:
     at_the_summary(chat)
     chat.say("/affirm", "affirm")

@@ -146,6 +146,23 @@ def test_a_condition_reported_in_the_form_stops_it(booking_servers) -> None:
     assert len(reply) == 1 and "emergency services" in reply_text(reply)
 
 
+def test_change_the_massage_and_the_name_after_confirming(booking_servers) -> None:
+    person = Visitor(booking_servers)
+    person.say("my calves are tight")
+    person.say("none of these")
+    person.say("/book_session")
+    person.say("next tuesday at 3pm")
+    person.say("Lee")
+    person.say("202 555 0143")
+    person.say("/affirm")
+    code = code_in(reply_text(person.say("/affirm")))
+    changed = reply_text(person.say("change my booking to swedish massage"))
+    assert code in changed and "Swedish massage" in changed
+    assert store.get_by_code(code, url=person.database).technique == "swedish"
+    renamed = reply_text(person.say("please change the name on my booking to Maria Garcia"))
+    assert "Maria Garcia" in renamed and store.get_by_code(code, url=person.database).name == "Maria Garcia"
+
+
 def test_a_time_outside_opening_hours_offers_open_slots(booking_servers) -> None:
     person = Visitor(booking_servers)
     person.say("my lower back is sore")
