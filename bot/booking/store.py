@@ -65,11 +65,15 @@ def create_request(
     return request
 
 
+def _by_code(session: Any, code: str) -> Optional[BookingRequest]:
+    return session.execute(
+        select(BookingRequest).where(BookingRequest.code == normalise_code(code))
+    ).scalar_one_or_none()
+
+
 def get_by_code(code: str, url: Optional[str] = None) -> Optional[BookingRequest]:
     with get_session(url) as session:
-        return session.execute(
-            select(BookingRequest).where(BookingRequest.code == normalise_code(code))
-        ).scalar_one_or_none()
+        return _by_code(session, code)
 
 
 def search(
@@ -93,9 +97,7 @@ def set_status(code: str, status: str, url: Optional[str] = None, now: Optional[
     if status not in STATUSES:
         raise InvalidTransition(f"unknown status {status!r}")
     with get_session(url) as session, session.begin():
-        request = session.execute(
-            select(BookingRequest).where(BookingRequest.code == normalise_code(code))
-        ).scalar_one_or_none()
+        request = _by_code(session, code)
         if request is None:
             raise LookupError(code)
         if status != request.status:
@@ -124,9 +126,7 @@ def update_request(code: str, url: Optional[str] = None, now: Optional[datetime]
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
     with get_session(url) as session, session.begin():
-        request = session.execute(
-            select(BookingRequest).where(BookingRequest.code == normalise_code(code))
-        ).scalar_one_or_none()
+        request = _by_code(session, code)
         if request is None:
             raise LookupError(code)
         for key, value in changes.items():

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable, FrozenSet, List, NamedTuple, Optional, Tuple
+from typing import Callable, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
 from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Event, Restarted,
                                      SessionStarted, UserUttered, UserUtteranceReverted)
@@ -57,10 +57,14 @@ def _loop_names(events: Tuple[Event, ...]) -> FrozenSet[str]:
     return frozenset(event.name for event in events if type(event) is ActiveLoop and event.name)
 
 
+def starts_with(events: Sequence[Event], prefix: Sequence[Event]) -> bool:
+    """Whether `events` begin with `prefix`: the same objects, or (for the previous turn's events,
+    which the tracker store hands back rebuilt from their JSON) equal ones."""
+    return len(events) >= len(prefix) and all(new is old or new == old for new, old in zip(events, prefix))
+
+
 def _continues(fold: Optional[_Fold], events: Tuple[Event, ...]) -> bool:
-    if fold is None or len(events) < len(fold.events):
-        return False
-    return all(new is old or new == old for new, old in zip(events, fold.events))
+    return fold is not None and starts_with(events, fold.events)
 
 
 def _step(tracker: DialogueStateTracker, applied: List[Event], event: Event, loop_names: FrozenSet[str]) -> List[Event]:

@@ -32,6 +32,8 @@ from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.patches.applied_events_cache import starts_with
+
 MAX_CONVERSATIONS = 1000
 TTL_S = 600.0  # an idle conversation's events do not stay in memory longer than this
 
@@ -70,11 +72,8 @@ def _copy(state: State) -> State:
 
 
 def _reusable(replay: Optional[_Replay], domain: Domain, applied: List[Event]) -> bool:
-    """Whether `applied` starts with the replayed events: the same objects, or (for the previous
-    turn's events, which the tracker store hands back rebuilt from their JSON) equal ones."""
-    if replay is None or replay.domain is not domain or len(applied) < len(replay.events):
-        return False
-    return all(new is old or new == old for new, old in zip(applied, replay.events))
+    """Whether `applied` starts with the replayed events, for the same domain."""
+    return replay is not None and replay.domain is domain and starts_with(applied, replay.events)
 
 
 def states_for_tracker_history(

@@ -270,20 +270,18 @@ class StaffPage:
     async def request_or_ics(self, request: Request, ref: str) -> HTTPResponse:
         if ref.lower().endswith(".ics"):
             return await self.calendar(request, ref[:-4])
-        session = self.session(request)
-        if session is None:
-            return self.to_login(request)
-        booking = await self.find(ref)
-        if booking is None:
-            return self.message("Not found", "There is no booking request with that code.", 404, session)
-        spa = await self.spa()
+        found = await self.logged_in_booking(request, ref)
+        if isinstance(found, HTTPResponse):
+            return found
+        session, booking, spa, zone = found
         changed = request.args.get("changed")
         body = render.render("detail.html", session=session, spa=render.spa_details(spa),
-                             r=render.detail(booking, exports.spa_zone(spa.get("timezone"))),
-                             changed=changed if changed in STATUSES else "")
+                             r=render.detail(booking, zone), changed=changed if changed in STATUSES else "")
         return html(body)
 
-    async def print_sheet(self, request: Request, code: str) -> HTTPResponse:
+    async def logged_in_booking(self, request: Request, code: str) -> Any:
+        """(session, booking, spa settings, spa time zone) for a page about one request, or the
+        response to send instead: the login page, or "not found"."""
         session = self.session(request)
         if session is None:
             return self.to_login(request)
@@ -291,7 +289,13 @@ class StaffPage:
         if booking is None:
             return self.message("Not found", "There is no booking request with that code.", 404, session)
         spa = await self.spa()
-        zone = exports.spa_zone(spa.get("timezone"))
+        return session, booking, spa, exports.spa_zone(spa.get("timezone"))
+
+    async def print_sheet(self, request: Request, code: str) -> HTTPResponse:
+        found = await self.logged_in_booking(request, code)
+        if isinstance(found, HTTPResponse):
+            return found
+        _, booking, spa, zone = found
         body = render.render("print.html", spa=render.spa_details(spa), r=render.detail(booking, zone),
                              printed=render.created_text(datetime.utcnow(), zone))
         return html(body)
