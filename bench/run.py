@@ -1,7 +1,8 @@
 """make bench / make bench-quick: our bot against Rasa's default configuration and Rasa's starter bot.
 
-Full (`python -m bench.run`, about 13 minutes): trains each bot from scratch (empty cache, so
-training time is real), scores NLU on the held-out set, then serves each bot the same way, one at
+Full (`python -m bench.run`): trains each bot from scratch (empty cache, so training time is
+real) unless the model from an earlier run was trained on the same inputs (then that model and
+the training time measured then are reused; `--retrain` trains all again), scores NLU on the held-out set, then serves each bot the same way, one at
 a time, and measures it: cold start, /model/parse (also at 1k/10k/100k characters), replies one
 message at a time (with template vs custom-action turns and CPU per reply), a 100-turn
 conversation, and 20 and 50 concurrent conversations. Writes bench/results.json and
@@ -76,15 +77,18 @@ def measure_bot(bot: Bot, model: Path, load_seconds: float, long_texts: bool) ->
     return results
 
 
-def full(load_seconds: float) -> Dict[str, Any]:
+def full(load_seconds: float, retrain: bool) -> Dict[str, Any]:
     from tests.nlu.evaluate import evaluate
 
     report: Dict[str, Any] = {"machine": machine(), "mode": "make bench (full)", "load_seconds": load_seconds,
                               "results": {}}
     for name, bot in bots().items():
-        step(bot, "training (empty cache)")
-        model, train_s = train(bot)
+        step(bot, "training (empty cache), unless its inputs are those of the last trained model")
+        model, train_s, trained_at = train(bot, reuse=not retrain)
         results: Dict[str, Any] = {"train_s": train_s}
+        if trained_at:
+            step(bot, f"reusing the model trained {trained_at} on the same inputs")
+            results["train_reused_from"] = trained_at
         if bot.project == ROOT:
             step(bot, "NLU quality on the held-out set")
             quality = evaluate(model)
@@ -106,7 +110,7 @@ def quick(load_seconds: float, only: List[str]) -> Dict[str, Any]:
         bot = all_bots[name]
         if not model.exists():
             step(bot, "training (no model to reuse yet)")
-            model, _ = train(bot)
+            model, _, _ = train(bot)
         report["results"][name] = measure_bot(bot, model, load_seconds, long_texts=name == "ours")
     return report
 
@@ -116,11 +120,15 @@ def main(argv: List[str] = sys.argv[1:]) -> int:
     parser.add_argument("--quick", action="store_true", help="reuse trained models, shorter load (inner loop)")
     parser.add_argument("--load-seconds", type=float, default=None,
                         help="seconds per load level (default: $BENCH_LOAD_SECONDS, else 30 full / 10 quick)")
+    parser.add_argument("--retrain", action="store_true",
+                        help="full run: train every bot again even if its inputs are unchanged "
+                             "(default: $BENCH_RETRAIN)")
     parser.add_argument("--bots", nargs="*", default=[], help="with --quick: only these bots (ours, init)")
     args = parser.parse_args(argv)
     load_seconds = args.load_seconds or float(os.environ.get("BENCH_LOAD_SECONDS", 10 if args.quick else 30))
     started = time.monotonic()
-    report = quick(load_seconds, args.bots) if args.quick else full(load_seconds)
+    retrain = args.retrain or os.environ.get("BENCH_RETRAIN", "") not in ("", "0")
+    report = quick(load_seconds, args.bots) if args.quick else full(load_seconds, retrain)
     report["duration_s"] = time.monotonic() - started
     labels = {name: bot.label for name, bot in bots().items()}
     OUT.mkdir(parents=True, exist_ok=True)
