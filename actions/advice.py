@@ -1,6 +1,7 @@
 """Advice for the person: safety screening, follow-up questions, recommendation or booking."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -157,6 +158,11 @@ class ActionExplainChoice(SafeAction):
 NEEDS_ENTITIES = {"body_part", "symptom", "goal", "audience", "condition", "pressure"}
 
 
+_CHANGE = r"(?:change|move|switch|swap|reschedule|update)"
+_BOOKING = r"(?:booking|appointment|reservation)"
+BOOKING_CHANGE = re.compile(rf"\b{_CHANGE}\b.*\b{_BOOKING}s?\b|\b{_BOOKING}s?\b.*\b{_CHANGE}\b", re.IGNORECASE)
+
+
 def describes_needs(tracker: Tracker) -> bool:
     """An unclear message that still names the person's own symptoms, goals or conditions."""
     return any(
@@ -186,6 +192,13 @@ class ActionShortAnswer(SafeAction):
     ) -> List[Dict[Text, Any]]:
         if tracker.get_slot(PENDING_QUESTION) or describes_needs(tracker):
             return ActionAdvise().answer(dispatcher, tracker, domain, preface)
+        if BOOKING_CHANGE.search(tracker.latest_message.get("text") or ""):
+            # "change my booking to Swedish massage" that NLU could not place: the booking's own
+            # action handles it (it answers too when there is no open request). Cancelling is
+            # never inferred from words alone.
+            from actions.booking import ActionManageBooking  # actions.booking imports this module
+
+            return ActionManageBooking().answer(dispatcher, tracker, domain, preface)
         intent = latest_intent(tracker)
         if intent in replies.SHORT_REPLIES:
             dispatcher.utter_message(text=replies.SHORT_REPLIES[intent])

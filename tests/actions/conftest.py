@@ -67,7 +67,7 @@ ASK = {a().slot: a for a in (booking.AskService, booking.AskTime, booking.AskNam
 # The actions data/rules.yml runs for the intents the booking tests send, outside the form.
 BOOKING_RULES = {"describe_problem": ActionAdvise, "book_session": ActionAdvise, "deny": ActionShortAnswer,
                  "affirm": ActionShortAnswer, "change_booking": booking.ActionManageBooking,
-                 "cancel_booking": booking.ActionManageBooking}
+                 "cancel_booking": booking.ActionManageBooking, "nlu_fallback": ActionShortAnswer}
 
 
 class BookingChat:

@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from actions import booking
+from actions import booking, replies
 from actions.safety import SafeAction
 from bot.booking import store
 from bot.nlu.matcher import VocabularyMatcher
@@ -329,3 +329,22 @@ def test_talk_to_a_person_and_forget_me_leave_the_form_by_the_rules(chat, intent
 def test_every_question_passes_through_the_safety_preface() -> None:
     for action in list(ASK.values()) + [booking.ActionBookingSubmit, booking.ActionManageBooking]:
         assert issubclass(action, SafeAction), action
+
+
+def test_a_change_nlu_could_not_place_still_reaches_the_booking(chat) -> None:
+    at_the_summary(chat)
+    chat.say("/affirm", "affirm")
+    request = store.latest_for_sender(chat.sender)
+    other = next(t for t in ("swedish", "deep_tissue", "trigger_point") if t != request.technique)
+    name = {"swedish": "Swedish", "deep_tissue": "deep tissue", "trigger_point": "trigger point"}[other]
+    text = texts(chat.say(f"change my booking to {name} massage", "nlu_fallback"))
+    changed = store.get_by_code(request.code)
+    assert request.code in text and changed.technique == other and changed.technique_name in text
+    # Cancelling is never read from words the classifier could not place.
+    chat.say("please cancel my booking", "nlu_fallback")
+    assert store.get_by_code(request.code).status == "new"
+
+
+def test_a_change_with_no_booking_says_there_is_none(chat) -> None:
+    messages = chat.say("can I move my appointment to friday", "nlu_fallback")
+    assert replies.BOOKING_NONE_OPEN in texts(messages)
