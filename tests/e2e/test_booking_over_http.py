@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
@@ -59,6 +59,15 @@ def code_in(text: str) -> str:
     found = re.search(r"reference code is \*\*([A-Z0-9]{4})\*\*|reception: ([A-Z0-9]{4})", text)
     assert found, text
     return found.group(1) or found.group(2)
+
+
+def confirmed_booking(servers: Dict[str, Any], contact: str) -> Tuple[Visitor, str]:
+    """A visitor whose Tuesday 3 pm request (name Lee) is sent, and its reference code."""
+    person = Visitor(servers)
+    for text in ("my calves are tight", "none of these", "/book_session", "next tuesday at 3pm", "Lee", contact,
+                 "/affirm"):
+        person.say(text)
+    return person, code_in(reply_text(person.say("/affirm")))
 
 
 def test_book_after_a_recommendation(booking_servers) -> None:
@@ -147,15 +156,7 @@ def test_a_condition_reported_in_the_form_stops_it(booking_servers) -> None:
 
 
 def test_change_the_massage_and_the_name_after_confirming(booking_servers) -> None:
-    person = Visitor(booking_servers)
-    person.say("my calves are tight")
-    person.say("none of these")
-    person.say("/book_session")
-    person.say("next tuesday at 3pm")
-    person.say("Lee")
-    person.say("202 555 0143")
-    person.say("/affirm")
-    code = code_in(reply_text(person.say("/affirm")))
+    person, code = confirmed_booking(booking_servers, "202 555 0143")
     changed = reply_text(person.say("change my booking to swedish massage"))
     assert code in changed and "Swedish massage" in changed
     assert store.get_by_code(code, url=person.database).technique == "swedish"
@@ -176,15 +177,7 @@ def test_a_time_outside_opening_hours_offers_open_slots(booking_servers) -> None
 
 
 def test_change_the_time_then_cancel_after_confirming(booking_servers) -> None:
-    person = Visitor(booking_servers)
-    person.say("my calves are tight")
-    person.say("none of these")
-    person.say("/book_session")
-    person.say("next tuesday at 3pm")
-    person.say("Lee")
-    person.say("lee@example.com")
-    person.say("/affirm")
-    code = code_in(reply_text(person.say("/affirm")))
+    person, code = confirmed_booking(booking_servers, "lee@example.com")
     changed = reply_text(person.say("change my booking to next friday at 11am"))
     assert code in changed and "Friday" in changed and "11 am" in changed
     request = store.get_by_code(code, url=person.database)
