@@ -15,9 +15,8 @@ PATCHES: List[str] = [
     "bot.patches.action_tracker_window",  # the action server gets the events actions read, not all
     "bot.patches.endpoint_session_reuse",  # one kept-alive HTTP session per endpoint, not one per call
     "bot.patches.event_type_lookup",  # event class by name from a dict, not a class-tree walk
-    "bot.patches.eager_model_build",  # DIET's weights built eagerly on load: no throw-away training graph
     "bot.patches.graph_run_order",  # the model's graph run in a fixed order, without dask's scheduler
-    "bot.patches.nlu_token_cap",  # NLU reads at most 500 tokens: DIET is quadratic in length
+    "bot.patches.nlu_token_cap",  # NLU reads at most 500 tokens: token models such as DIET are quadratic
     "bot.patches.applied_events_cache",  # a tracker's applied events worked out once per change
     "bot.patches.incremental_tracker_states",  # dialogue states replayed once per event, not per call
     "bot.patches.rule_policy_debug_states",  # no formatting of every state for a debug log that is off

@@ -1,10 +1,11 @@
 """Keep at most MAX_TOKENS tokens of a message for NLU, so a huge message can't cost without limit.
 
-Why: DIET's transformer attends from every token to every other one, so its time and memory grow
-with the square of a message's length. Measured on our model through /model/parse: 1,000
+Why: DIET's transformer (in Rasa's default pipeline, and in ours until the linear intent
+classifier replaced it) attends from every token to every other one, so its time and memory grow
+with the square of a message's length. Measured through /model/parse with DIET: 1,000
 characters 44 ms, 10,000 characters 449 ms, 100,000 characters 87 s with a 15.9 GB peak RSS. The
 channels cap messages at 1,000 characters (the security work); this bounds the NLU pipeline
-itself, whatever the caller. Tokens past the cap are not featurised or classified; the text, and
+itself, whatever the caller and whichever token-based components a config.yml puts in it. Tokens past the cap are not featurised or classified; the text, and
 so the knowledge-base matcher (capped at 5,000 characters on its own), is untouched.
 
 MAX_TOKENS (500) is more than a 1,000-character message can hold (the whitespace tokenizer drops

@@ -1,6 +1,6 @@
 """Safety on every path: every condition in the knowledge base x every intent the rules answer.
 
-Whatever DIET decided the message was (a question about a technique, the price, a greeting...),
+Whatever the intent classifier decided the message was (a question about a technique, the price, a greeting...),
 a condition the person reports about themselves leads the reply; after an absolute one, no reply
 offers a technique or a booking. The intent is given, so this pins the actions, not the model.
 """

@@ -35,8 +35,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
-from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, eager_model_build,
-                         endpoint_session_reuse, graph_run_order, graph_run_order,
+from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache,
+                         endpoint_session_reuse, graph_run_order,
                          event_type_lookup, rule_policy_debug_states,
                          incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
                          tracker_event_cache)
@@ -61,7 +61,7 @@ def applied() -> None:
     patches.apply()
 
 
-PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache, eager_model_build,
+PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache,
                  endpoint_session_reuse,
                  rule_policy_debug_states, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
                  sqlite_tracker_journal]
@@ -117,8 +117,6 @@ def test_apply_installs_each_patch_once() -> None:
     assert DialogueStateTracker.applied_events is applied_events_cache.applied_events
     from rasa.engine.runner.dask import DaskGraphRunner
     assert DaskGraphRunner.run is graph_run_order.run
-    from rasa.utils.tensorflow.models import RasaModel
-    assert RasaModel.load.__func__ is eager_model_build.load
     assert action_tracker_window.UPSTREAM is not action_tracker_window.action_call_format
 
 
@@ -619,31 +617,11 @@ def test_applied_events_follow_every_change_of_the_events() -> None:
     assert rewound.applied_events() == applied_events_cache.UPSTREAM(rewound)
 
 
-# DIET's weights built eagerly on load (eager_model_build).
+# The trained model, for the patches that run it.
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "model.tar.gz"
 MESSAGES = ["hi", "my lower back is stiff from sitting all day", "I'm pregnant, can I get a massage?",
             "how often should I come?", "what should I wear", "thanks, bye"]
-
-
-def parse_with_the_trained_model() -> List[Dict[str, Any]]:
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(MODEL))
-    results = [asyncio.run(agent.parse_message(text)) for text in MESSAGES]
-    return [{"intent": r["intent"]["name"], "ranking": [(i["name"], round(i["confidence"], 5))
-                                                       for i in r["intent_ranking"]]} for r in results]
-
-
-@pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
-def test_a_model_loaded_eagerly_predicts_exactly_as_rasas_load(monkeypatch: Any) -> None:
-    from rasa.utils.tensorflow.models import RasaModel
-
-    patched = parse_with_the_trained_model()
-    monkeypatch.setattr(RasaModel, "load", classmethod(eager_model_build.UPSTREAM))
-    upstream = parse_with_the_trained_model()
-    assert patched == upstream
-    assert patched[2]["intent"] != patched[0]["intent"]  # a real model, not a constant
 
 
 # RulePolicy's debug formatting (rule_policy_debug_states).
@@ -709,39 +687,6 @@ def test_a_new_event_loop_gets_its_own_session() -> None:
     for loop, session in zip(loops, sessions):
         loop.run_until_complete(session.close())
         loop.close()
-
-
-def test_models_not_checked_for_an_eager_build_use_rasas_load(monkeypatch: Any) -> None:
-    calls = []
-    monkeypatch.setattr(eager_model_build, "UPSTREAM", lambda cls, *args, **kwargs: calls.append(cls) or "rasa's")
-
-    class TED:  # the name is what decides
-        pass
-
-    assert eager_model_build.load(TED, "weights", None) == "rasa's"
-    assert eager_model_build.load(type("DIET", (), {}), "weights", None, None, True) == "rasa's"  # fine-tuning
-    assert [cls.__name__ for cls in calls] == ["TED", "DIET"]
-
-
-def test_an_eager_build_whose_weights_do_not_match_falls_back_to_rasas_load(monkeypatch: Any) -> None:
-    import tensorflow as tf
-
-    calls = []
-    monkeypatch.setattr(eager_model_build, "UPSTREAM", lambda cls, *args, **kwargs: calls.append(cls) or "rasa's")
-
-    class DIET(tf.keras.Model):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__()
-
-        def fit(self, *args: Any, **kwargs: Any) -> None:
-            return None
-
-        def load_weights(self, *args: Any, **kwargs: Any) -> None:
-            raise ValueError("Received incompatible tensor with shape (20, 50)")
-
-    monkeypatch.setattr(eager_model_build, "RasaBatchDataGenerator", lambda *args, **kwargs: None)
-    assert eager_model_build.load(DIET, "weights", None, None, False, config={}) == "rasa's"
-    assert calls == [DIET]
 
 
 # The model's graph run in a fixed order (graph_run_order).
