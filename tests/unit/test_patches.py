@@ -3,6 +3,7 @@ that upstream code changes (then re-check the patch, or delete it if upstream fi
 from __future__ import annotations
 
 import asyncio
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -168,11 +169,64 @@ def test_a_running_custom_action_accepts_a_well_formed_response() -> None:
     assert [e.as_dict()["event"] for e in events] == ["bot", "slot"]
 
 
+def rasa_events() -> List[Dict[str, Any]]:
+    """Events as rasa serialises them, of the kinds the action server sends and more."""
+    from rasa.shared.core.events import (ActionExecuted, ActiveLoop, AllSlotsReset, BotUttered,
+                                         ConversationPaused, ConversationResumed, FollowupAction,
+                                         ReminderScheduled, Restarted, SessionStarted, SlotSet,
+                                         UserUttered)
+
+    return [e.as_dict() for e in [
+        UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "condition", "value": "fever",
+                                                                 "start": 0, "end": 5}]),
+        ActionExecuted("action_listen"), SlotSet("goal", "relaxation"), SlotSet("profile", {"a": [1]}),
+        BotUttered("Hello", {"buttons": [{"title": "Yes", "payload": "/affirm"}]}), ActiveLoop("booking_form"),
+        ActiveLoop(None), FollowupAction("action_listen"), Restarted(), SessionStarted(), AllSlotsReset(),
+        ConversationPaused(), ConversationResumed(), ReminderScheduled("greet", datetime.datetime(2030, 1, 1)),
+    ]]
+
+
+ODD_RESPONSES = [
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": ["slot"]}]},
+    {"events": [{"event": 3}]},
+    {"events": [{"event": "slot", "name": "goal"}, "not an object"]},
+    {"events": None},
+    {"events": [{"event": "user", "parse_data": {"entities": [{"entity": "x"}]}}]},
+    {"events": [{"event": "bot", "text": 7}]},
+    {"responses": "hello"},
+]
+
+
+def test_the_fast_path_is_built_for_rasas_schema() -> None:
+    fast = action_response_schema._fast_path(RemoteAction)
+    assert fast is not None and "slot" in fast.events and "user" in fast.events
+
+
+@pytest.mark.parametrize("event", rasa_events(), ids=lambda e: e["event"])
+def test_events_rasa_writes_pass_the_fast_path(event: Dict[str, Any]) -> None:
+    action = RemoteAction("action_advise", None)
+    assert action_response_schema.UPSTREAM(action, {"events": [event]}) is True
+    assert action_response_schema._fast_path(RemoteAction).accepts({"events": [event], "responses": []})
+
+
+@pytest.mark.parametrize("response", VALID_RESPONSES + INVALID_RESPONSES + ODD_RESPONSES)
+def test_the_fast_path_accepts_only_what_the_full_schema_accepts(response: Dict[str, Any]) -> None:
+    action = RemoteAction("action_advise", None)
+    try:
+        upstream = action_response_schema.UPSTREAM(action, response)
+    except ValidationError:
+        upstream = False
+    assert action_response_schema._fast_path(RemoteAction).accepts(response) == upstream
+
+
 def test_the_validator_is_built_once() -> None:
     action = RemoteAction("action_advise", None)
-    action._validate_action_result({})
+    with pytest.raises(ValidationError):
+        action._validate_action_result({"events": "not a list"})
     built = action_response_schema._validators[RemoteAction]
-    action._validate_action_result({"events": []})
+    with pytest.raises(ValidationError):
+        action._validate_action_result({"events": [{"event": "slot"}]})
     assert action_response_schema._validators[RemoteAction] is built
     assert isinstance(built, jsonschema.validators.validator_for(RemoteAction.action_response_format_spec()))
 
@@ -292,6 +346,24 @@ def test_cached_conversations_read_back_exactly_as_rasa_reads_them(tmp_path: Any
 
     asyncio.run(conversation())
     assert len(upstream_reads) == 1  # the first read after creation; every later turn from memory
+
+
+def test_the_cached_path_builds_its_statements_once_per_store(tmp_path: Any) -> None:
+    store = sql_store(tmp_path / "tracker.db")
+
+    async def two_conversations() -> None:
+        for sender in ("first", "second"):
+            tracker = await store.get_or_create_tracker(sender)
+            for number in range(3):
+                turn(tracker, f"message {number}", at=10.0 + number)
+                await store.save(tracker)
+                tracker = await store.retrieve(sender)
+            assert len(tracker.events) == 16  # the new tracker's action_listen, then 3 turns of 5
+
+    asyncio.run(two_conversations())
+    built = tracker_event_cache._statements(store)
+    assert tracker_event_cache._statements(store) is built
+    assert tracker_event_cache._statements(sql_store(tmp_path / "other.db")) is not built
 
 
 def test_a_deleted_conversation_is_not_served_from_memory(tmp_path: Any) -> None:
