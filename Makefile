@@ -31,7 +31,7 @@ kb: $(VENV)/.installed
 train: $(MODEL)
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
-	@echo "==> Training the model (a few minutes on 2 cores; skipped while nothing changes)"
+	@echo "==> Training the model (under a minute on 2 cores; skipped while nothing changes)"
 	@start=$$(date +%s); \
 	$(BIN)/rasa train --data $(RASA_DATA) --fixed-model-name model --out models --num-threads 2 && \
 	echo "==> Training took $$(( $$(date +%s) - start )) s"
