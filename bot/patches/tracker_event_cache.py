@@ -10,7 +10,10 @@ What it does: after a turn is saved, the conversation's events (exactly as the d
 them: each new event goes through the same JSON round trip) and a marker of what the database
 holds for it (row count and highest id, as of that insert) stay in a
 small LRU cache. The next `retrieve` reads only that marker (one indexed query); when it matches,
-the tracker is rebuilt from the cached events, without reading, parsing or deserialising them.
+the tracker comes from the cached events, without reading, parsing or deserialising them: the
+entry also keeps those events replayed into a tracker (as rasa's `from_events` does, then only
+each turn's new events), and hands out a duplicate of it (bot/patches/tracker_copy.py), so the
+conversation is not replayed from its start on every turn.
 Anything else falls back to Rasa's own code and drops the entry: a marker that changed (the
 conversation was deleted on request, purged by retention, or written by another process), a
 turn that started a new session (Rasa then reads only the new session's events), a tracker that
@@ -39,6 +42,8 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.patches import tracker_copy
+
 MAX_CONVERSATIONS = 1000
 TTL_S = 600.0
 
@@ -63,6 +68,8 @@ class Cached(NamedTuple):
     events: Tuple[Event, ...]  # the current session's events, as the database returns them
     marker: Marker  # (rows, highest id) of the conversation when these events were cached
     used_at: float
+    # Those events replayed into a tracker that nothing else holds or changes (None: not yet).
+    replay: Optional[DialogueStateTracker] = None
 
 
 def _cache(store: SQLTrackerStore) -> "OrderedDict[str, Cached]":
@@ -109,11 +116,20 @@ async def _retrieve(self: SQLTrackerStore, sender_id: str,
         marker = _marker(self, connection, sender_id)
     cached = cache.pop(sender_id, None)
     if cached is not None and cached.marker == marker:
-        cache[sender_id] = cached._replace(used_at=now)
-        return DialogueStateTracker.from_events(sender_id, list(cached.events), self.domain.slots)
+        replay = cached.replay or DialogueStateTracker.from_events(sender_id, list(cached.events), self.domain.slots)
+        cache[sender_id] = cached._replace(used_at=now, replay=replay)
+        return handed_out(replay)
     tracker = await UPSTREAM_RETRIEVE(self, sender_id, fetch_events_from_all_sessions)
     if tracker is not None:  # read after the marker: at worst newer, then the next marker differs
         cache[sender_id] = Cached(tuple(tracker.events), marker, now)
+    return tracker
+
+
+def handed_out(replay: DialogueStateTracker) -> DialogueStateTracker:
+    """A tracker in the replay's state for the caller to change, with a replay of its own for
+    its copies; the cached replay stays untouched."""
+    tracker = tracker_copy.duplicate(replay)
+    tracker.__dict__[tracker_copy.REPLAY] = tracker_copy.duplicate(replay)
     return tracker
 
 
@@ -167,7 +183,11 @@ def _append(store: SQLTrackerStore, tracker: DialogueStateTracker, cached: Cache
     stored = [Event.from_parameters(json.loads(serialised)) for _, serialised in rows]
     if marker[0] == cached.marker[0] + len(rows) and all(
             e is not None and not isinstance(e, SessionStarted) for e in stored):
-        _cache(store)[sender_id] = Cached(cached.events + tuple(stored), marker, time.monotonic())
+        replay = cached.replay  # the popped entry's, so no one else holds it
+        if replay is not None:
+            for event in stored:
+                replay.update(event)
+        _cache(store)[sender_id] = Cached(cached.events + tuple(stored), marker, time.monotonic(), replay)
     return True
 
 

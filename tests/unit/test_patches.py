@@ -40,7 +40,7 @@ from bot.patches import (action_response_schema, action_tracker_window, applied_
                          endpoint_session_reuse, graph_run_order,
                          event_type_lookup, rule_policy_debug_states,
                          incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
-                         tracker_event_cache)
+                         tracker_copy, tracker_event_cache)
 
 VALID_RESPONSES = [
     {},
@@ -64,7 +64,7 @@ def applied() -> None:
 
 PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache,
                  endpoint_session_reuse,
-                 rule_policy_debug_states, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_event_cache,
+                 rule_policy_debug_states, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_copy, tracker_event_cache,
                  sqlite_tracker_journal]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
 
@@ -316,6 +316,16 @@ def as_stored(tracker: Optional[DialogueStateTracker]) -> Any:
     return None if tracker is None else ([e.as_dict() for e in tracker.events], tracker.current_slot_values())
 
 
+def full_state(tracker: DialogueStateTracker) -> Dict[str, Any]:
+    """Every attribute of a tracker, with events and messages by content."""
+    state = {key: value for key, value in vars(tracker).items() if key != tracker_copy.REPLAY}
+    state["events"] = [e.as_dict() for e in tracker.events]
+    state["slots"] = {name: (slot.value, slot.has_been_set) for name, slot in tracker.slots.items()}
+    for key in ("latest_message", "latest_bot_utterance"):  # a reset's placeholders: their own times
+        state[key] = {k: v for k, v in state[key].as_dict().items() if k != "timestamp"}
+    return state
+
+
 async def upstream_view(store: SQLTrackerStore, sender_id: str) -> Any:
     return as_stored(await tracker_event_cache.UPSTREAM_RETRIEVE(store, sender_id, False))
 
@@ -340,6 +350,9 @@ def test_cached_conversations_read_back_exactly_as_rasa_reads_them(tmp_path: Any
             tracker = await store.retrieve("visitor")
             monkeypatch.setattr(tracker_event_cache, "UPSTREAM_RETRIEVE", original)
             assert as_stored(tracker) == await upstream_view(store, "visitor")
+            upstream = await tracker_event_cache.UPSTREAM_RETRIEVE(store, "visitor", False)
+            assert full_state(tracker) == full_state(upstream)
+            assert full_state(tracker.copy()) == full_state(tracker_copy.UPSTREAM(upstream))
             turn(tracker, f"message {number}", at=10.0 + number)
             await store.save(tracker)
         assert as_stored(await store.retrieve("visitor")) == await upstream_view(store, "visitor")
@@ -837,3 +850,130 @@ def test_applied_events_of_a_growing_conversation_fold_only_the_new_events(monke
     # Once at the start, and once per rebuild after a rewind (rebuilding replays the rewind on
     # the shorter tracker); the full tracker's events are folded on from where they were.
     assert len(calls) <= 1 + (len(events) - first_rewind)
+
+
+# A tracker copied from a replay kept up to date (tracker_copy).
+
+def copy_events() -> List[Event]:
+    """The scripted conversation, with a pause, a follow-up action, a rejected and an interrupted
+    form step, a validation switch and a slot holding a mutable value."""
+    from rasa.shared.core.events import (ActionExecutionRejected, ActiveLoop, ConversationPaused,
+                                         ConversationResumed, FollowupAction, LoopInterrupted)
+
+    extra: List[Event] = [
+        UserUttered("pause", {"name": "deny", "confidence": 1.0}), ConversationPaused(), ConversationResumed(),
+        FollowupAction("action_advice"), ActionExecuted("action_advice"), SlotSet("when", ["mon", {"at": 3}]),
+        UserUttered("book", {"name": "book_session", "confidence": 1.0}), ActionExecuted("booking_form"),
+        ActiveLoop("booking_form"), ActionExecutionRejected("booking_form"), LoopInterrupted(True),
+        ActionExecuted("action_listen"),
+    ]
+    return scripted_events() + extra
+
+
+def tracker_state(tracker: DialogueStateTracker) -> Dict[str, Any]:
+    """Every attribute of a tracker, events by identity, slots by value and whether they were set."""
+    state = {key: value for key, value in vars(tracker).items() if key != tracker_copy.REPLAY}
+    state["events"] = [id(event) for event in tracker.events]
+    state["slots"] = {name: (type(slot), slot.value, slot.has_been_set, slot.influence_conversation)
+                      for name, slot in tracker.slots.items()}
+    for key in ("latest_message", "latest_bot_utterance"):
+        message = state[key]
+        shared = any(message is event for event in tracker.events)
+        state[key] = id(message) if shared else ("placeholder", type(message), message.as_dict()["text"])
+    return state
+
+
+def test_a_copy_equals_rasas_replay_at_every_step_of_a_conversation() -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    tracker = DialogueStateTracker("copied", domain.slots)
+    for event in copy_events():
+        tracker.update(event)
+        for _ in range(2):  # the second copy reuses the replay as it is
+            copied, upstream = tracker.copy(), tracker_copy.UPSTREAM(tracker)
+            assert tracker_state(copied) == tracker_state(upstream)
+            assert copied.current_state() == upstream.current_state()
+        if tracker.followup_action:
+            tracker.clear_followup_action()  # as the processor does, outside any event
+            assert tracker_state(tracker.copy()) == tracker_state(tracker_copy.UPSTREAM(tracker))
+
+
+def test_changing_a_copy_leaves_the_original_and_later_copies_alone() -> None:
+    from rasa.shared.core.events import ActiveLoop
+
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    tracker = DialogueStateTracker("copied", domain.slots)
+    for event in scripted_events()[:20] + [ActiveLoop("booking_form"), SlotSet("when", "monday")]:
+        tracker.update(event)
+    before = tracker_state(tracker)
+    copied = tracker.copy()
+    copied.update(SlotSet("when", "tuesday"))
+    copied.interrupt_loop(True)
+    copied.latest_action["action_name"] = "changed"
+    copied.update(ActionExecuted("action_advice"))
+    assert tracker_state(tracker) == before
+    assert tracker.get_slot("when") == "monday" and not tracker.active_loop.is_interrupted
+    assert tracker_state(tracker.copy()) == tracker_state(tracker_copy.UPSTREAM(tracker))
+
+
+def test_a_tracker_whose_events_changed_gets_a_new_replay() -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    tracker = DialogueStateTracker("changed", domain.slots)
+    for event in scripted_events()[:12]:
+        tracker.update(event)
+    tracker.copy()
+    tracker.events[5] = SlotSet("pressure", "firm")  # not the event the replay holds
+    assert tracker_state(tracker.copy()) == tracker_state(tracker_copy.UPSTREAM(tracker))
+    rebuilt = DialogueStateTracker.from_events("changed", deserialise_events(
+        [e.as_dict() for e in tracker.events]), domain.slots)
+    assert tracker_state(rebuilt.copy()) == tracker_state(tracker_copy.UPSTREAM(rebuilt))
+
+
+def test_a_tracker_with_a_bounded_history_is_copied_by_rasa(monkeypatch: Any) -> None:
+    calls = []
+    monkeypatch.setattr(tracker_copy, "UPSTREAM", lambda tracker: calls.append(tracker) or "rasa's")
+    bounded = DialogueStateTracker("bounded", [], max_event_history=5)
+    assert bounded.copy() == "rasa's" and calls == [bounded]
+
+
+def test_a_long_conversation_is_replayed_once_for_all_its_copies(monkeypatch: Any) -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    tracker = DialogueStateTracker("long", domain.slots)
+    applied = []
+    upstream_update = DialogueStateTracker.update
+    for event in scripted_events():
+        tracker.update(event)
+        tracker.copy()
+    monkeypatch.setattr(DialogueStateTracker, "update",
+                        lambda self, event, domain=None: applied.append(event) or upstream_update(self, event, domain))
+    tracker.update(ActionExecuted("action_advice"))
+    tracker.copy()
+    tracker.copy()
+    assert len(applied) == 2  # the new event, on the tracker and on its replay
+
+
+def test_a_cached_conversation_is_read_and_copied_without_replaying_it(tmp_path: Any, monkeypatch: Any) -> None:
+    store = sql_store(tmp_path / "tracker.db")
+    replays = []
+
+    async def conversation() -> DialogueStateTracker:
+        tracker = await store.get_or_create_tracker("visitor")
+        for number in range(4):
+            turn(tracker, f"message {number}", at=10.0 + number)
+            await store.save(tracker)
+            tracker = await store.retrieve("visitor")
+        monkeypatch.setattr(DialogueStateTracker, "from_events", classmethod(
+            lambda cls, *args, **kwargs: replays.append(args) or pytest.fail("replayed")))
+        monkeypatch.setattr(tracker_copy, "UPSTREAM", lambda tracker: pytest.fail("replayed"))
+        for number in range(4, 8):
+            tracker.copy()
+            turn(tracker, f"message {number}", at=10.0 + number)
+            await store.save(tracker)
+            tracker = await store.retrieve("visitor")
+            tracker.copy()
+        return tracker
+
+    tracker = asyncio.run(conversation())
+    assert replays == [] and len(tracker.events) == 41
+    handed = [tracker, tracker.copy()]
+    handed[1].update(SlotSet("screened", False))
+    assert tracker.get_slot("screened") is True  # a copy changes only itself
