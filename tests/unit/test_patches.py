@@ -10,6 +10,7 @@ from pathlib import Path
 import hashlib
 import importlib
 import inspect
+import json
 import logging
 import time
 from typing import Any, Dict, List, Optional
@@ -36,7 +37,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
-from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache,
+from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, rule_policy_feature_key,
                          endpoint_session_reuse, graph_run_order,
                          event_type_lookup, rule_policy_debug_states,
                          incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
@@ -64,7 +65,8 @@ def applied() -> None:
 
 PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache,
                  endpoint_session_reuse,
-                 rule_policy_debug_states, incremental_tracker_states, event_type_lookup, nlu_token_cap, tracker_copy, tracker_event_cache,
+                 rule_policy_debug_states, rule_policy_feature_key, incremental_tracker_states, event_type_lookup, nlu_token_cap,
+                 tracker_copy, tracker_event_cache,
                  sqlite_tracker_journal]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
 
@@ -977,3 +979,67 @@ def test_a_cached_conversation_is_read_and_copied_without_replaying_it(tmp_path:
     handed = [tracker, tracker.copy()]
     handed[1].update(SlotSet("screened", False))
     assert tracker.get_slot("screened") is True  # a copy changes only itself
+
+
+# RulePolicy predicting without the whole conversation's JSON key (rule_policy_feature_key).
+
+def listen_state(intent: str) -> Dict[str, Any]:
+    return {"prev_action": {"action_name": "action_listen"}, "user": {"intent": intent}}
+
+
+def test_a_key_no_hidden_rule_could_equal_is_not_built_while_predicting(monkeypatch: Any) -> None:
+    from rasa.core.policies.rule_policy import RULES_NOT_IN_STORIES, RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)
+    hidden = json.dumps([listen_state("greet")], sort_keys=True)
+    policy.lookup = {RULES_NOT_IN_STORIES: ["predicting default action with intent restart", hidden]}
+    built = []
+    monkeypatch.setattr(rule_policy_feature_key, "UPSTREAM", lambda self, states: built.append(len(states)) or "key")
+    long_states = [listen_state("greet")] * 40
+
+    def predicting(states: List[Dict[str, Any]]) -> Optional[str]:
+        token = rule_policy_feature_key._predicting.set(True)
+        try:
+            return policy._create_feature_key(states)
+        finally:
+            rule_policy_feature_key._predicting.reset(token)
+
+    assert predicting(long_states) is None and built == []
+    assert predicting([listen_state("greet")]) == "key" and built == [1]  # as long as a hidden rule
+    assert policy._create_feature_key(long_states) == "key" and built == [1, 40]  # training: always rasa's
+
+
+def test_the_real_key_of_a_long_conversation_is_in_no_hidden_rule() -> None:
+    from rasa.core.policies.rule_policy import RULES_NOT_IN_STORIES, RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)
+    policy.lookup = {RULES_NOT_IN_STORIES: [json.dumps([listen_state("greet")], sort_keys=True)]}
+    states = [listen_state("greet")] * 5
+    assert rule_policy_feature_key.UPSTREAM(policy, states) not in policy.lookup[RULES_NOT_IN_STORIES]
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
+def test_predictions_of_the_trained_model_equal_rasas_at_every_turn() -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    agent = Agent.load(str(MODEL))
+    texts = MESSAGES + ["book a session", "swedish please", "tomorrow at 3pm", "no thanks", "what is it"] * 3
+
+    async def conversation() -> List[Any]:
+        outputs = []
+        for text in texts:
+            await agent.handle_text(text, sender_id="feature-key")
+            tracker = await agent.processor.fetch_tracker_with_initial_session("feature-key")
+            for create in (rule_policy_feature_key.create_feature_key, rule_policy_feature_key.UPSTREAM):
+                RulePolicy._create_feature_key = create
+                try:
+                    outputs.append(agent.processor._predict_next_with_tracker(tracker.copy()))
+                finally:
+                    RulePolicy._create_feature_key = rule_policy_feature_key.create_feature_key
+        return outputs
+
+    outputs = asyncio.run(conversation())
+    for ours, rasas in zip(outputs[0::2], outputs[1::2]):
+        assert ours == rasas
+    assert len({str(prediction) for prediction in outputs}) > 1  # a real conversation, not one answer
