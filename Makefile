@@ -63,7 +63,7 @@ run-prod: $(MODEL) nginx
 test-prod: $(MODEL) nginx
 	@scripts/test-prod.sh
 
-# Full benchmark: ours, Rasa's default config and `rasa init` (about 20 minutes when it trains all
+# Full benchmark: ours, Rasa's default config and `rasa init` (about 23 minutes when it trains all
 # three; models whose training inputs are unchanged are reused; BENCH_RETRAIN=1 trains again).
 bench: $(MODEL) kb
 	@$(BIN)/python -m bench.run
