@@ -46,6 +46,11 @@ class IntentModelSettings:
     max_chars: int = 5000
     random_state: int = 42
 
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> "IntentModelSettings":
+        """Settings from a config or a stored model, where n-gram ranges come as lists."""
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
+
 
 def _vectorizers(settings: IntentModelSettings) -> Tuple[TfidfVectorizer, TfidfVectorizer]:
     words = TfidfVectorizer(ngram_range=tuple(settings.word_ngrams), sublinear_tf=True, dtype=np.float64)
@@ -175,9 +180,7 @@ class IntentModel:
     def load(cls, directory: Path) -> "IntentModel":
         """The model `save` wrote to this directory."""
         meta = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
-        settings = IntentModelSettings(**{
-            k: tuple(v) if isinstance(v, list) else v for k, v in meta["settings"].items()
-        })
+        settings = IntentModelSettings.from_dict(meta["settings"])
         with np.load(directory / ARRAYS_FILE, allow_pickle=False) as arrays:
             coef, intercept = arrays["coef"], arrays["intercept"]
             word_idf, char_idf = arrays["word_idf"], arrays["char_idf"]

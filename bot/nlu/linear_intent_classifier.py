@@ -6,6 +6,7 @@ override after it work unchanged.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -22,7 +23,7 @@ from bot.nlu.intent_model import IntentModel, IntentModelSettings
 
 logger = logging.getLogger(__name__)
 
-SETTING_KEYS = ("c", "word_ngrams", "char_ngrams", "char_min_df", "calibration_folds", "max_chars", "random_state")
+SETTING_KEYS = tuple(f.name for f in dataclasses.fields(IntentModelSettings))
 
 
 @DefaultV1Recipe.register(
@@ -59,10 +60,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def _settings(self) -> IntentModelSettings:
-        values = {key: self._config[key] for key in SETTING_KEYS}
-        values["word_ngrams"] = tuple(values["word_ngrams"])
-        values["char_ngrams"] = tuple(values["char_ngrams"])
-        return IntentModelSettings(**values)
+        return IntentModelSettings.from_dict({key: self._config[key] for key in SETTING_KEYS})
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]

@@ -10,8 +10,8 @@ Behaviour is unchanged: the same validator class, the same `best_match` error, t
 suffix, the same `ValidationError` raised (what `jsonschema.validate` does after its schema check).
 
 A response is first checked on a fast path: the schema's `oneOf` over 23 event types (each event
-tried against every type, 7.6 % of the Rasa server's CPU under load even with the validator built
-once) is replaced by the one branch whose `event` constant matches the event. The branches differ
+tried against every type: 1.95 ms for a six-event response even with the validator built once,
+0.41 ms on the fast path) is replaced by the one branch whose `event` constant matches the event. The branches differ
 in that constant, so no other branch can match and the event satisfies the `oneOf` exactly when
 it satisfies its own branch: a response the fast path accepts is one the full schema accepts.
 Anything it does not accept goes through the full validation, which raises rasa's error (or

@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy as copy_module
 import itertools
 from collections import deque
-from typing import Callable, Deque, Optional
+from typing import Callable, Deque, Optional, Sequence
 
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -50,11 +50,10 @@ UPSTREAM: Callable[[DialogueStateTracker], DialogueStateTracker] = DialogueState
 REPLAY = "_replay_for_copies"
 
 
-def _is_prefix(replay: DialogueStateTracker, tracker: DialogueStateTracker) -> bool:
-    events, held = tracker.events, replay.events
-    if len(held) > len(events):
-        return False
-    return all(a is b for a, b in zip(held, events))
+def starts_with_the_same(events: Sequence[Event], prefix: Sequence[Event]) -> bool:
+    """Whether `events` begin with the very objects of `prefix` (equal copies do not count: a
+    copy must hold the tracker's own events, as rasa's does)."""
+    return len(events) >= len(prefix) and all(a is b for a, b in zip(events, prefix))
 
 
 def replayed(tracker: DialogueStateTracker) -> Optional[DialogueStateTracker]:
@@ -63,7 +62,7 @@ def replayed(tracker: DialogueStateTracker) -> Optional[DialogueStateTracker]:
     if tracker._max_event_history is not None or type(tracker) is not DialogueStateTracker:
         return None
     replay = tracker.__dict__.get(REPLAY)
-    if replay is None or not _is_prefix(replay, tracker):
+    if replay is None or not starts_with_the_same(tracker.events, replay.events):
         replay = tracker.init_copy()
         tracker.__dict__[REPLAY] = replay
     for event in itertools.islice(tracker.events, len(replay.events), None):

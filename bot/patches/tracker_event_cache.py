@@ -84,7 +84,7 @@ class Statements(NamedTuple):
 def _statements(store: SQLTrackerStore) -> Statements:
     """The marker query and the events INSERT, built once per store: SQLAlchemy works out a
     statement's cache key once per statement object, so a new object each turn paid for it again
-    (`_gen_cache_key`, 7.7 % of the Rasa server's CPU under load)."""
+    (0.15-0.23 against 0.09-0.10 ms of CPU per marker query and INSERT on SQLite)."""
     statements = store.__dict__.get("_event_cache_statements")
     if statements is None:
         table = store.SQLEvent.__table__
@@ -133,18 +133,12 @@ def handed_out(replay: DialogueStateTracker) -> DialogueStateTracker:
     return tracker
 
 
-def _built_from(tracker: DialogueStateTracker, cached: Cached) -> bool:
-    """The tracker starts with the cached events themselves (it was rebuilt from them)."""
-    return len(tracker.events) >= len(cached.events) and all(
-        a is b for a, b in zip(tracker.events, cached.events))
-
-
 async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
     """Rasa's `save` (same rows), then the cache entry moves on to the saved events."""
     await self.stream_events(tracker)
     sender_id = tracker.sender_id
     cached = _cache(self).pop(sender_id, None)
-    if cached is not None and _built_from(tracker, cached) and _append(self, tracker, cached):
+    if cached is not None and tracker_copy.starts_with_the_same(tracker.events, cached.events) and _append(self, tracker, cached):
         return
     with self.session_scope() as session:
         # only store recent events

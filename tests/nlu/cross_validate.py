@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import List, Sequence, Tuple
 
 import numpy as np
@@ -17,14 +18,22 @@ from sklearn.model_selection import StratifiedKFold
 
 from bot.nlu.intent_model import IntentModel, IntentModelSettings
 
-FALLBACK_THRESHOLD = 0.3
-AMBIGUITY_THRESHOLD = 0.1
+CONFIG = Path(__file__).resolve().parents[2] / "config.yml"
 
 
-def after_fallback(model: IntentModel, text: str) -> str:
+def fallback_thresholds(config: Path = CONFIG) -> Tuple[float, float]:
+    """config.yml's FallbackClassifier threshold and ambiguity threshold."""
+    from rasa.shared.utils.io import read_yaml_file
+
+    fallback = next(c for c in read_yaml_file(config)["pipeline"] if c["name"] == "FallbackClassifier")
+    return float(fallback["threshold"]), float(fallback["ambiguity_threshold"])
+
+
+def after_fallback(model: IntentModel, text: str, thresholds: Tuple[float, float]) -> str:
     """The intent the pipeline would report for this text."""
     (best, first), (_, second) = model.ranking(text, length=2)
-    if first < FALLBACK_THRESHOLD or first - second < AMBIGUITY_THRESHOLD:
+    threshold, ambiguity = thresholds
+    if first < threshold or first - second < ambiguity:
         return "nlu_fallback"
     return best
 
@@ -32,12 +41,13 @@ def after_fallback(model: IntentModel, text: str) -> str:
 def cross_validated_accuracy(texts: Sequence[str], labels: Sequence[str], c: float, folds: int) -> Tuple[float, float]:
     """Accuracy of the top intent, and after the fallback rule, over k folds of the training data."""
     y = np.asarray(labels)
+    thresholds = fallback_thresholds()
     raw: List[bool] = []
     kept: List[bool] = []
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, y):
         model = IntentModel.fit([texts[i] for i in train], y[train].tolist(), IntentModelSettings(c=c))
         for i in test:
-            predicted = after_fallback(model, texts[i])
+            predicted = after_fallback(model, texts[i], thresholds)
             raw.append(model.ranking(texts[i], length=1)[0][0] == y[i])
             kept.append(predicted == y[i] or (y[i] == "out_of_scope" and predicted == "nlu_fallback"))
     return float(np.mean(raw)), float(np.mean(kept))
