@@ -53,6 +53,20 @@ def parse_latency(servers: Servers, scripts: List[List[str]]) -> Dict[str, float
     return {"parse_p50_ms": percentile(times, 50), "parse_p95_ms": percentile(times, 95), "parse_errors": errors}
 
 
+def nlu_quality(servers: Servers) -> Dict[str, float]:
+    """Intent and entity scores on the held-out set (tests/nlu/evaluate.py), parsed by the served
+    model: the same `parse_message` as loading the model here, without loading it a second time."""
+    from tests.nlu.evaluate import load_examples, score
+
+    examples = load_examples()
+    with requests.Session() as http:
+        parses = [http.post(f"{servers.url}/model/parse", params=API, json={"text": text}, timeout=60).json()
+                  for text, _, _ in examples]
+    quality = score(examples, parses)
+    return {"intent_accuracy": quality.intent_accuracy, "intent_macro_f1": quality.intent_macro_f1,
+            "entity_f1": quality.entity_f1}
+
+
 def parse_by_length(servers: Servers, repeats: int = 3) -> Dict[str, float]:
     """/model/parse time for very long messages: NLU must stay linear (or capped) in length."""
     results: Dict[str, float] = {}

@@ -45,11 +45,17 @@ def machine() -> Dict[str, Any]:
             "load_average": " ".join(f"{v:.2f}" for v in os.getloadavg())}
 
 
+_STARTED = time.monotonic()
+
+
 def step(bot: Bot, text: str) -> None:
-    print(f"==> {bot.name}: {text}", flush=True)
+    """Progress on stdout, with the minutes and seconds since the run started."""
+    minutes, seconds = divmod(int(time.monotonic() - _STARTED), 60)
+    print(f"==> [{minutes:02d}:{seconds:02d}] {bot.name}: {text}", flush=True)
 
 
-def measure_bot(bot: Bot, model: Path, load_seconds: float, long_texts: bool) -> Dict[str, Any]:
+def measure_bot(bot: Bot, model: Path, load_seconds: float, long_texts: bool,
+                nlu_quality: bool = False) -> Dict[str, Any]:
     results: Dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as workdir:
         step(bot, "starting the servers")
@@ -69,6 +75,9 @@ def measure_bot(bot: Bot, model: Path, load_seconds: float, long_texts: bool) ->
             if long_texts:
                 step(bot, "/model/parse of 1k, 10k and 100k characters")
                 results.update(measure.parse_by_length(servers))
+            if nlu_quality:
+                step(bot, "NLU quality on the held-out set")
+                results.update(measure.nlu_quality(servers))
         finally:
             rasa_peak, results["actions_peak_rss_mb"] = servers.stop()
             results.setdefault("rasa_peak_rss_mb", rasa_peak)
@@ -78,8 +87,6 @@ def measure_bot(bot: Bot, model: Path, load_seconds: float, long_texts: bool) ->
 
 
 def full(load_seconds: float, retrain: bool) -> Dict[str, Any]:
-    from tests.nlu.evaluate import evaluate
-
     report: Dict[str, Any] = {"machine": machine(), "mode": "make bench (full)", "load_seconds": load_seconds,
                               "results": {}}
     for name, bot in bots().items():
@@ -89,12 +96,8 @@ def full(load_seconds: float, retrain: bool) -> Dict[str, Any]:
         if trained_at:
             step(bot, f"reusing the model trained {trained_at} on the same inputs")
             results["train_reused_from"] = trained_at
-        if bot.project == ROOT:
-            step(bot, "NLU quality on the held-out set")
-            quality = evaluate(model)
-            results.update(intent_accuracy=quality.intent_accuracy, intent_macro_f1=quality.intent_macro_f1,
-                           entity_f1=quality.entity_f1)
-        results.update(measure_bot(bot, model, load_seconds, long_texts=name != "init"))
+        results.update(measure_bot(bot, model, load_seconds, long_texts=name != "init",
+                                   nlu_quality=bot.project == ROOT))
         report["results"][name] = results
     return report
 

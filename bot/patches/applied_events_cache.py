@@ -29,8 +29,7 @@ from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop,
                                      SessionStarted, UserUttered, UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker
 
-MAX_CONVERSATIONS = 1000
-TTL_S = 600.0
+from bot.patches.cache_bounds import MAX_CONVERSATIONS, TTL_S
 
 UPSTREAM_SOURCES = {
     "rasa.shared.core.trackers.DialogueStateTracker.applied_events":

@@ -33,9 +33,8 @@ from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.patches.applied_events_cache import starts_with
+from bot.patches.cache_bounds import MAX_CONVERSATIONS, TTL_S
 
-MAX_CONVERSATIONS = 1000
-TTL_S = 600.0  # an idle conversation's events do not stay in memory longer than this
 
 UPSTREAM_SOURCES = {
     "rasa.shared.core.domain.Domain.states_for_tracker_history":

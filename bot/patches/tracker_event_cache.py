@@ -43,9 +43,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.patches import tracker_copy
+from bot.patches.cache_bounds import MAX_CONVERSATIONS, TTL_S
 
-MAX_CONVERSATIONS = 1000
-TTL_S = 600.0
 
 UPSTREAM_SOURCES = {
     "rasa.core.tracker_store.SQLTrackerStore._retrieve":

@@ -37,8 +37,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
-from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, rule_policy_feature_key,
-                         endpoint_session_reuse, graph_run_order,
+from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, cache_bounds,
+                         rule_policy_feature_key, endpoint_session_reuse, graph_run_order,
                          event_type_lookup, rule_policy_debug_states,
                          incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
                          tracker_copy, tracker_event_cache)
@@ -676,6 +676,20 @@ def test_idle_conversations_leave_memory(monkeypatch: Any) -> None:
     monkeypatch.setattr(incremental_tracker_states.time, "monotonic", lambda: later)
     DialogueStateTracker.from_events("other", scripted_events()[:6], domain.slots).past_states(domain)
     assert not any(key[0] == "idle" for key in incremental_tracker_states._replays)
+
+
+def test_the_caches_keep_at_most_max_conversations() -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    events = scripted_events()[:6]
+    senders = [f"visitor-{n}" for n in range(cache_bounds.MAX_CONVERSATIONS + 5)]
+    for sender in senders:
+        tracker = DialogueStateTracker.from_events(sender, events, domain.slots)
+        tracker.past_states(domain)
+        tracker.applied_events()
+    for cache in (incremental_tracker_states._replays, applied_events_cache._folds):
+        kept = {key[0] if isinstance(key, tuple) else key for key in cache}
+        assert len(cache) <= cache_bounds.MAX_CONVERSATIONS
+        assert senders[-1] in kept and senders[0] not in kept
 
 
 def test_a_growing_conversation_is_replayed_once(monkeypatch: Any) -> None:
