@@ -25,6 +25,20 @@ OUT = ROOT / "bench" / "out"
 INIT_PROJECT = OUT / "init-project"
 
 
+def _model_cache() -> Path:
+    """Where trained models are kept between runs, and between clones of the project on one
+    machine (a model is reused only for the same training inputs): $BENCH_MODEL_CACHE, else
+    massage-therapy-assistant/bench-models in the user's cache directory."""
+    configured = os.environ.get("BENCH_MODEL_CACHE")
+    if configured:
+        return Path(configured)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "massage-therapy-assistant" / "bench-models"
+
+
+MODELS = _model_cache()
+
+
 def _scripts(name: str) -> List[List[str]]:
     return yaml.safe_load((ROOT / "bench" / name).read_text())["conversations"]
 
@@ -78,7 +92,7 @@ def inputs_digest(bot: Bot) -> str:
 
 
 def train(bot: Bot, reuse: bool = True) -> Tuple[Path, float, Optional[str]]:
-    """The bot's model in bench/out, its training time, and when it was trained if reused.
+    """The bot's model in MODELS, its training time, and when it was trained if reused.
 
     Training runs from scratch (empty cache, two threads) and is timed. When the model from an
     earlier run was trained on the same inputs (`inputs_digest`), it is reused with the training
@@ -86,8 +100,8 @@ def train(bot: Bot, reuse: bool = True) -> Tuple[Path, float, Optional[str]]:
     """
     if bot.name == "init":
         init_project()
-    OUT.mkdir(parents=True, exist_ok=True)
-    model, record = OUT / f"{bot.name}.tar.gz", OUT / f"{bot.name}.train.json"
+    MODELS.mkdir(parents=True, exist_ok=True)
+    model, record = MODELS / f"{bot.name}.tar.gz", MODELS / f"{bot.name}.train.json"
     digest = inputs_digest(bot)
     if reuse and model.exists() and record.exists():
         saved = json.loads(record.read_text())
@@ -99,7 +113,7 @@ def train(bot: Bot, reuse: bool = True) -> Tuple[Path, float, Optional[str]]:
         started = time.monotonic()
         subprocess.run(
             [str(BIN / "rasa"), "train", "--config", str(bot.config), "--domain", str(bot.domain), "--data",
-             *bot.data, "--out", str(OUT), "--fixed-model-name", bot.name, "--num-threads", "2", "--force"],
+             *bot.data, "--out", str(MODELS), "--fixed-model-name", bot.name, "--num-threads", "2", "--force"],
             cwd=bot.project, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         train_s = time.monotonic() - started

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from bench import measure
-from bench.bots import OUT, bots, train
+from bench.bots import MODELS, OUT, bots, train
 from bench.report import markdown
 from bench.servers import ROOT, Bot, peak_rss_mb, start
 
@@ -106,7 +106,7 @@ def quick(load_seconds: float, only: List[str]) -> Dict[str, Any]:
     report: Dict[str, Any] = {"machine": machine(), "mode": "make bench-quick (trained models reused)",
                               "load_seconds": load_seconds, "results": {}}
     all_bots = bots()
-    models = {"ours": ROOT / "models" / "model.tar.gz", "init": OUT / "init.tar.gz"}
+    models = {"ours": ROOT / "models" / "model.tar.gz", "init": MODELS / "init.tar.gz"}
     for name, model in models.items():
         if only and name not in only:
             continue

@@ -31,6 +31,7 @@ def trainings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> List[List[str]
         return subprocess.CompletedProcess(command, 0)
 
     monkeypatch.setattr(bench_bots, "OUT", tmp_path / "out")
+    monkeypatch.setattr(bench_bots, "MODELS", tmp_path / "models")
     monkeypatch.setattr(bench_bots.subprocess, "run", fake_rasa_train)
     return calls
 
@@ -44,6 +45,13 @@ def test_unchanged_inputs_reuse_the_model_and_its_measured_time(tmp_path: Path, 
     assert len(trainings) == 1, "same inputs: no second training"
     assert again == model and seconds_again == pytest.approx(seconds)
     assert reused_again and reused_again.endswith("UTC")
+
+
+def test_another_clone_with_the_same_inputs_reuses_the_model(tmp_path: Path, trainings: List[List[str]]) -> None:
+    model, seconds, _ = bench_bots.train(_bot(tmp_path / "clone-1"))
+    again, seconds_again, reused = bench_bots.train(_bot(tmp_path / "clone-2"))
+    assert len(trainings) == 1 and again == model and reused and seconds_again == pytest.approx(seconds)
+    assert model.parent == tmp_path / "models"
 
 
 def test_changed_data_or_retrain_trains_again(tmp_path: Path, trainings: List[List[str]]) -> None:
