@@ -63,8 +63,9 @@ run-prod: $(MODEL) nginx
 test-prod: $(MODEL) nginx
 	@scripts/test-prod.sh
 
-# Full benchmark: ours, Rasa's default config and `rasa init` (about 23 minutes when it trains all
-# three; models whose training inputs are unchanged are reused; BENCH_RETRAIN=1 trains again).
+# Full benchmark: ours, Rasa's default config and `rasa init` (about 5 minutes with trained models
+# in the machine's model cache; about 17 the first time on a machine, 10 of them training Rasa's
+# default configuration; BENCH_RETRAIN=1 trains again). See bench/README.md.
 bench: $(MODEL) kb
 	@$(BIN)/python -m bench.run
 
