@@ -21,6 +21,7 @@ PATCHES: List[str] = [
     "bot.patches.incremental_tracker_states",  # dialogue states replayed once per event, not per call
     "bot.patches.rule_policy_debug_states",  # no formatting of every state for a debug log that is off
     "bot.patches.rule_policy_feature_key",  # no JSON key of the whole conversation when predicting
+    "bot.patches.rule_policy_state_window",  # RulePolicy predicts from the last states its rules look at
     "bot.patches.tracker_copy",  # a tracker copied from a replay kept up to date, not replayed again
     "bot.patches.tracker_event_cache",  # SQL tracker store: no re-reading a conversation each turn
     "bot.patches.sqlite_tracker_journal",  # SQLite tracker store: WAL, no disk flush per commit

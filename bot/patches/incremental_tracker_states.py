@@ -14,7 +14,8 @@ previous turn's events from their JSON), only the new events are replayed. Anyth
 happy-path executions collapsed by `applied_events`, a restart, a new model's domain, or states
 for ML policies with `ignore_rule_only_turns`) runs rasa's own function and starts the entry
 afresh. Each caller gets its own copy of the states' user sub-states (the featurizer deletes keys
-from them).
+from them). A caller that sets WINDOW gets only the last WINDOW states (RulePolicy, whose rules
+look no further back: bot/patches/rule_policy_state_window.py).
 
 Targets rasa 3.6.21. tests/unit/test_patches.py fails when the replaced function or the
 generator it inlines changes, and compares the states with rasa's own for growing conversations
@@ -22,6 +23,7 @@ with forms, rewinds, restarts and sessions.
 """
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections import OrderedDict
@@ -56,6 +58,10 @@ class _Replay(NamedTuple):
 
 _replays: "OrderedDict[Tuple[Text, bool, bool], _Replay]" = OrderedDict()
 _lock = threading.Lock()
+
+# At least how many states, counted from the end and the current one included, the caller needs;
+# None: all of them. Set by rule_policy_state_window while RulePolicy predicts.
+WINDOW: contextvars.ContextVar[Optional[int]] = contextvars.ContextVar("states_window", default=None)
 
 
 def _copy(state: State) -> State:
@@ -100,7 +106,9 @@ def states_for_tracker_history(
         if isinstance(event, ActionExecuted):
             states.append(self._clean_state(self.get_active_state(replayed, omit_unset_slots=omit_unset_slots)))
         replayed.update(event)
-    result = [_copy(state) for state in states]
+    window = WINDOW.get()
+    kept = states if window is None or len(states) < window else states[len(states) - window + 1:]
+    result = [_copy(state) for state in kept]
     result.append(self._clean_state(self.get_active_state(replayed, omit_unset_slots=omit_unset_slots)))
     with _lock:
         _replays[key] = _Replay(now, self, applied, replayed, states)

@@ -38,10 +38,9 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import patches
 from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, cache_bounds,
-                         rule_policy_feature_key, endpoint_session_reuse, graph_run_order,
-                         event_type_lookup, rule_policy_debug_states,
-                         incremental_tracker_states, nlu_token_cap, skip_jax, sqlite_tracker_journal,
-                         tracker_copy, tracker_event_cache)
+                         endpoint_session_reuse, event_type_lookup, graph_run_order, incremental_tracker_states,
+                         nlu_token_cap, rule_policy_debug_states, rule_policy_feature_key, rule_policy_state_window,
+                         skip_jax, sqlite_tracker_journal, tracker_copy, tracker_event_cache)
 
 VALID_RESPONSES = [
     {},
@@ -63,11 +62,10 @@ def applied() -> None:
     patches.apply()
 
 
-PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache,
-                 endpoint_session_reuse,
-                 rule_policy_debug_states, rule_policy_feature_key, incremental_tracker_states, event_type_lookup, nlu_token_cap,
-                 tracker_copy, tracker_event_cache,
-                 sqlite_tracker_journal]
+PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache, endpoint_session_reuse,
+                 event_type_lookup, incremental_tracker_states, nlu_token_cap, rule_policy_debug_states,
+                 rule_policy_feature_key, rule_policy_state_window, sqlite_tracker_journal, tracker_copy,
+                 tracker_event_cache]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
 
 
@@ -121,6 +119,10 @@ def test_apply_installs_each_patch_once() -> None:
     from rasa.engine.runner.dask import DaskGraphRunner
     assert DaskGraphRunner.run is graph_run_order.run
     assert action_tracker_window.UPSTREAM is not action_tracker_window.action_call_format
+    from rasa.core.policies.policy import Policy
+    from rasa.core.policies.rule_policy import RulePolicy
+    assert RulePolicy._prediction_states is rule_policy_state_window.prediction_states
+    assert Policy._prediction_states is rule_policy_state_window.UPSTREAM
 
 
 @pytest.mark.parametrize("response", VALID_RESPONSES)
@@ -1057,3 +1059,75 @@ def test_predictions_of_the_trained_model_equal_rasas_at_every_turn() -> None:
     for ours, rasas in zip(outputs[0::2], outputs[1::2]):
         assert ours == rasas
     assert len({str(prediction) for prediction in outputs}) > 1  # a real conversation, not one answer
+
+
+# RulePolicy predicting from the last states its rules look at (rule_policy_state_window).
+
+def test_the_window_is_one_state_longer_than_the_longest_rule() -> None:
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RULES_NOT_IN_STORIES, RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)
+    rule = [listen_state("greet"), listen_state("thanks"), listen_state("goodbye")]
+    policy.lookup = {RULES: {json.dumps(rule[:2]): "utter_greet"},
+                     RULES_FOR_LOOP_UNHAPPY_PATH: {json.dumps(rule): "do_not_predict_loop_action"},
+                     RULES_NOT_IN_STORIES: ["predicting default action with intent restart", json.dumps(rule[:1])]}
+    assert rule_policy_state_window.window(policy) == 4
+    policy.lookup = {RULES: {json.dumps(rule[:1]): "utter_greet"}}
+    assert rule_policy_state_window.window(policy) == 2  # a new lookup (a new model) is worked out again
+
+
+def test_a_window_gives_the_last_states_of_the_whole_conversation() -> None:
+    domain = Domain.from_yaml(FORM_DOMAIN)
+    events = scripted_events()
+    full = DialogueStateTracker.from_events("window", events, domain.slots).past_states(domain)
+    for size in (1, 2, 4, len(full) - 1, len(full), len(full) + 3):
+        token = incremental_tracker_states.WINDOW.set(size)
+        try:
+            tracker = DialogueStateTracker.from_events("window", events, domain.slots)
+            assert tracker.past_states(domain) == full[-size:]
+        finally:
+            incremental_tracker_states.WINDOW.reset(token)
+    assert DialogueStateTracker.from_events("window", events, domain.slots).past_states(domain) == full
+
+
+def test_rule_policy_asks_for_a_window_only_while_predicting(monkeypatch: Any) -> None:
+    from rasa.core.policies.rule_policy import RULES, RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)
+    policy.lookup = {RULES: {json.dumps([listen_state("greet")] * 3): "utter_greet"}}
+    seen = []
+    monkeypatch.setattr(rule_policy_state_window, "UPSTREAM",
+                        lambda *args: seen.append(incremental_tracker_states.WINDOW.get()) or [])
+    policy._prediction_states(None, None)  # training: the whole conversation
+    token = rule_policy_feature_key._predicting.set(True)
+    try:
+        policy._prediction_states(None, None)
+    finally:
+        rule_policy_feature_key._predicting.reset(token)
+    assert seen == [None, 4] and incremental_tracker_states.WINDOW.get() is None
+
+
+def test_rules_match_the_window_as_they_match_the_whole_conversation() -> None:
+    from rasa.core.policies.rule_policy import RULES, RulePolicy
+
+    def step(action: str, intent: str) -> Dict[str, Any]:
+        return {"prev_action": {"action_name": action}, "user": {"intent": intent}}
+
+    start = {}  # a conversation's first state: no previous action
+    rules = [[step("action_listen", "greet")],
+             [start, step("action_listen", "greet")],  # conversation_start: true
+             [step("utter_ask", "affirm"), step("action_listen", "deny")],
+             [step("action_listen", "book"), step("utter_ask", "affirm"), step("action_listen", "deny")]]
+    policy = RulePolicy.__new__(RulePolicy)
+    policy.lookup = {RULES: {json.dumps(rule): f"action_{n}" for n, rule in enumerate(rules)}}
+    size = rule_policy_state_window.window(policy)
+    conversation = [start, step("action_listen", "greet"), step("utter_ask", "greet"), step("utter_ask", "affirm"),
+                    step("action_listen", "deny"), step("action_listen", "book"), step("utter_ask", "affirm"),
+                    step("action_listen", "deny"), step("action_listen", "greet"), step("utter_ask", "affirm")]
+    differs_with_less = False
+    for end in range(1, len(conversation) + 1):
+        states = conversation[:end]
+        whole = policy._get_possible_keys(policy.lookup[RULES], states)
+        assert policy._get_possible_keys(policy.lookup[RULES], states[-size:]) == whole
+        differs_with_less |= policy._get_possible_keys(policy.lookup[RULES], states[-(size - 2):]) != whole
+    assert size == 4 and differs_with_less  # the rules do look back: fewer states would change the match
