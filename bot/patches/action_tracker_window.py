@@ -62,13 +62,14 @@ def events_for_actions(events: List[Event]) -> List[Event]:
     return window
 
 
-def _as_earlier_turn(event: Dict[Text, Any]) -> Dict[Text, Any]:
-    """An earlier user message as the actions read it: its intent name and entities."""
-    parse_data = event.get("parse_data") or {}
+def _as_earlier_turn(event: UserUttered) -> Dict[Text, Any]:
+    """An earlier user message as the actions read it: its intent name and entities (what
+    `event.as_dict()` holds under those keys, without building the rest)."""
+    parse_data = event.parse_data or {}
     return {
-        "event": event["event"],
-        "timestamp": event.get("timestamp"),
-        "input_channel": event.get("input_channel"),
+        "event": event.type_name,
+        "timestamp": event.timestamp,
+        "input_channel": getattr(event, "input_channel", None),
         "parse_data": {
             "intent": {"name": (parse_data.get("intent") or {}).get("name")},
             "entities": parse_data.get("entities") or [],
@@ -80,7 +81,7 @@ def serialise(events: List[Event]) -> List[Dict[Text, Any]]:
     """The window as JSON-ready dicts, earlier user messages reduced to what actions read."""
     latest_user = max((i for i, event in enumerate(events) if type(event) is UserUttered), default=-1)
     return [
-        _as_earlier_turn(event.as_dict()) if type(event) is UserUttered and i != latest_user else event.as_dict()
+        _as_earlier_turn(event) if type(event) is UserUttered and i != latest_user else event.as_dict()
         for i, event in enumerate(events)
     ]
 

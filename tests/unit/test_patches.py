@@ -589,6 +589,23 @@ def test_actions_rebuild_the_same_profile_and_channel_from_the_window() -> None:
     assert patched.slots_to_validate() == upstream.slots_to_validate() == {"requested_slot": "when"}
 
 
+def test_an_earlier_user_message_is_sent_as_its_serialised_intent_and_entities() -> None:
+    def from_rasas_dict(event: UserUttered) -> Dict[str, Any]:
+        serialised = event.as_dict()
+        parse_data = serialised.get("parse_data") or {}
+        return {"event": serialised["event"], "timestamp": serialised.get("timestamp"),
+                "input_channel": serialised.get("input_channel"),
+                "parse_data": {"intent": {"name": (parse_data.get("intent") or {}).get("name")},
+                               "entities": parse_data.get("entities") or []}}
+
+    users = [e for e in long_conversation().events if isinstance(e, UserUttered)]
+    users += [UserUttered("no intent"), UserUttered(None, {"name": "greet"}),
+              UserUttered("nlu", parse_data={"intent": None, "entities": None}, input_channel=None)]
+    users += deserialise_events([e.as_dict() for e in users])  # as read back from the tracker store
+    for event in users:
+        assert action_tracker_window._as_earlier_turn(event) == from_rasas_dict(event)
+
+
 # Dialogue states replayed incrementally (incremental_tracker_states).
 
 FORM_DOMAIN = """
