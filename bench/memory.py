@@ -19,14 +19,7 @@ from typing import List
 import requests
 
 from bench.bots import bots
-from bench.servers import ROOT, start
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+from bench.servers import ROOT, rss_mb, start
 
 
 def main(argv: List[str] = sys.argv[1:]) -> int:

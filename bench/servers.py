@@ -62,14 +62,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def peak_rss_mb(pid: int) -> float:
+def _status_mb(pid: int, field: str) -> float:
+    """A memory field of /proc/<pid>/status (VmRSS, VmHWM) in MB; NaN once the process exited."""
     status = Path(f"/proc/{pid}/status")
     if not status.exists():  # already exited
         return float("nan")
     for line in status.read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def peak_rss_mb(pid: int) -> float:
+    return _status_mb(pid, "VmHWM")
+
+
+def rss_mb(pid: int) -> float:
+    return _status_mb(pid, "VmRSS")
 
 
 @dataclass

@@ -19,12 +19,12 @@ and the key of the states since the last rule snippet, compared with the rules n
 otherwise longer than every such key, as it is in the whole conversation. RulePolicy's debug log
 of the current states (rule_policy_debug_states) then shows those last states only.
 
-Targets rasa 3.6.21. tests/unit/test_patches.py fails when the functions this relies on change,
-and checks that the trained model's predictions equal rasa's at every turn of long conversations.
+Targets rasa 3.6.21. tests/unit/test_patches.py fails when the functions this relies on change;
+tests/e2e/test_long_conversation_rules.py checks that a long conversation with the real action
+server runs the same actions and replies as with rasa's states.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.policies.policy import Policy
@@ -50,15 +50,6 @@ UPSTREAM: Callable[..., List[State]] = Policy._prediction_states
 _WINDOW = "_prediction_state_window"
 
 
-def _states_in(key: Any) -> int:
-    """How many states a lookup key holds (0 for the names of rasa's own rules)."""
-    try:
-        states = json.loads(key)
-    except (TypeError, ValueError):
-        return 0
-    return len(states) if isinstance(states, list) else 0
-
-
 def window(policy: RulePolicy) -> int:
     """One more state than the longest key of the policy's lookups holds."""
     lookups = tuple(policy.lookup.get(name) or {} for name in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH,
@@ -66,7 +57,8 @@ def window(policy: RulePolicy) -> int:
     cached: Optional[Tuple[Tuple[Any, ...], int]] = policy.__dict__.get(_WINDOW)
     if cached is not None and all(a is b for a, b in zip(cached[0], lookups)):
         return cached[1]
-    longest = max((_states_in(key) for lookup in lookups for key in lookup), default=0)
+    longest = max((rule_policy_feature_key._states_held(key) or 0 for lookup in lookups for key in lookup),
+                  default=0)
     policy.__dict__[_WINDOW] = (lookups, longest + 1)
     return longest + 1
 
