@@ -34,6 +34,7 @@ from actions.knowledge import ActionAnswerTopic
 from actions.safety import ActionSmallTalk, SafeAction
 from actions.tracker_state import latest_intent, profile_from
 from bot.advice.catalogue import Catalogue, TechniqueInfo
+from bot.advice.crisis import crisis_in
 from bot.advice.preface import Preface, own_mentions, technique_cautions
 from bot.advice.profile import Profile
 from bot.advice.safety import Screening, screen
@@ -256,8 +257,10 @@ def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[st
     slots = {slot: tracker.get_slot(slot) for slot in KEPT_FOR_THE_REQUEST}
     changes: Dict[str, Any] = {PROBLEM: None}
 
-    if own_mentions(tracker.latest_message.get("entities") or [], "red_flag") or not where.screening.allows_massage:
-        # Dropped here: after a red flag the submit action says only the urgent message.
+    entities = tracker.latest_message.get("entities") or []
+    if crisis_in(entities) or own_mentions(entities, "red_flag") or not where.screening.allows_massage:
+        # Dropped here: after a crisis or a red flag the submit action says only the crisis reply
+        # or the urgent message.
         return {**{slot: None for slot in KEPT_FOR_THE_REQUEST}, STAGE: STOPPED, REQUESTED: None}
     if not activating and intent in INTERRUPTIONS and not answers_the_question(requested, text, slots, where):
         return None

@@ -11,6 +11,7 @@ from actions.advice import ActionAdvise, at_recommendation_stage, current_recomm
 from actions.safety import SafeAction
 from actions.tracker_state import latest_entities, latest_intent
 from bot.advice.preface import Preface
+from bot.advice import crisis as crisis_protocol
 from bot.knowledge import queries
 
 HEALTH_TOPICS = {"ask_contraindications", "ask_pregnancy", "ask_aftercare"}
@@ -102,10 +103,14 @@ def _etiquette_answer(entry: Any) -> str:
 
 
 def _spa_addendum(intent: str) -> str | None:
-    """The spa's own policy or the list of sources, appended to the general answer."""
+    """The spa's own policy, the local crisis line or the list of sources, after the general answer."""
     if intent == "ask_price":
         prices = queries.settings("spa").get("prices")
         return f"At {queries.settings('spa').get('name', 'our spa')}: {prices}" if prices else None
+    if intent == "ask_mental_health":
+        spa = queries.settings("spa")
+        return crisis_protocol.reminder(
+            queries.crisis_resource(spa["country"]), queries.settings("crisis_messages"), spa)
     if intent == "ask_source":
         sources = queries.all_sources()
         return "\n".join(f"- {s.title}: {s.url}" for s in sources) if sources else None

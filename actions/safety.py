@@ -9,13 +9,15 @@ thanks, goodbye) is answered by `ActionSmallTalk`, not by domain templates, so i
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.tracker_state import health_notice_needed, latest_intent, profile_from
+from actions.tracker_state import CRISIS_SUPPORT, health_notice_needed, latest_intent, profile_from
+from bot.advice import crisis as crisis_protocol
 from bot.advice.preface import Mode, Preface, blocks_offer, safety_preface, strip_offers
 from bot.advice.safety import screen
 from bot.knowledge import queries
@@ -27,6 +29,23 @@ NOT_A_QUESTION = {
     "bot_challenge", "ask_capabilities", "goodbye", "book_session", "ask_contraindications",
 }
 NEEDS_ENTITIES = {"body_part", "symptom", "goal", "technique", "time_available"}
+# crisis_support: the crisis reply was given ("given"), then its line repeated once ("reminded").
+CRISIS_GIVEN, CRISIS_REMINDED = "given", "reminded"
+
+
+def answer_crisis(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
+    """The crisis reply, when the latest message speaks of one; None otherwise.
+
+    Before everything else on every path: nothing about massage, no disclaimer, no offers.
+    """
+    crisis = crisis_protocol.crisis_in(tracker.latest_message.get("entities") or [])
+    if crisis is None:
+        return None
+    spa = queries.settings("spa")
+    resources = queries.crisis_resource(spa["country"])
+    reply = crisis_protocol.crisis_reply(crisis, resources, queries.settings("crisis_messages"), spa)
+    dispatcher.utter_message(text=reply.text, buttons=list(reply.buttons))
+    return [SlotSet(CRISIS_SUPPORT, CRISIS_GIVEN)]
 
 
 class SafeAction(Action, metaclass=ABCMeta):
@@ -52,6 +71,9 @@ class SafeAction(Action, metaclass=ABCMeta):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        crisis_events = answer_crisis(dispatcher, tracker)
+        if crisis_events is not None:
+            return crisis_events
         catalogue = queries.catalogue()
         profile = profile_from(tracker)
         preface = safety_preface(
@@ -81,9 +103,15 @@ class SafeAction(Action, metaclass=ABCMeta):
             if notice:
                 dispatcher.utter_message(text=replies.HEALTH_NOTICE)
                 events.append(notice)
-        if not preface.allows_offers:
+        support = tracker.get_slot(CRISIS_SUPPORT)
+        if not preface.allows_offers or (support and crisis_protocol.stays_gentle(latest_intent(tracker))):
             answer = [_without_offers(message) for message in answer]
         dispatcher.messages.extend(m for m in answer if m.get("text") or m.get("buttons") or m.get("response"))
+        if support == CRISIS_GIVEN and not said:
+            spa = queries.settings("spa")
+            dispatcher.utter_message(text=crisis_protocol.reminder(
+                queries.crisis_resource(spa["country"]), queries.settings("crisis_messages"), spa))
+            events.append(SlotSet(CRISIS_SUPPORT, CRISIS_REMINDED))
         return events
 
 
@@ -137,5 +165,27 @@ class ActionEmergency(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        crisis_events = answer_crisis(dispatcher, tracker)
+        if crisis_events is not None:
+            return crisis_events
         dispatcher.utter_message(text=queries.settings("emergency")["message"])
         return []
+
+
+class ActionCrisis(SafeAction):
+    """The crisis reply (bot/advice/crisis.py); `SafeAction.run` gives it before anything else."""
+
+    def name(self) -> Text:
+        return "action_crisis"
+
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+    ) -> List[Dict[Text, Any]]:
+        # Reached only when the intent was set without a crisis entity (a typed "/report_crisis"):
+        # the suicide-tier reply is the safe answer then.
+        spa = queries.settings("spa")
+        reply = crisis_protocol.crisis_reply(
+            crisis_protocol.Crisis(crisis_protocol.SUICIDE), queries.crisis_resource(spa["country"]),
+            queries.settings("crisis_messages"), spa)
+        dispatcher.utter_message(text=reply.text)
+        return [SlotSet(CRISIS_SUPPORT, CRISIS_GIVEN)]

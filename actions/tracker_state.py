@@ -14,6 +14,7 @@ PENDING_QUESTION = "pending_question"
 REQUEST = "request"
 ASKED = "asked_questions"
 HEALTH_NOTICE_SHOWN = "health_notice_shown"
+CRISIS_SUPPORT = "crisis_support"
 # In "is that painful?" the pain is the massage's, not a symptom of the person.
 SYMPTOMS_NOT_THEIRS = {"ask_painful"}
 

@@ -14,6 +14,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Formatter
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -84,8 +85,18 @@ SECTIONS: Dict[str, Section] = {
     "session_lengths": Section(
         models.SessionLength, "minutes", ("minutes", "areas", "max_areas", "example")
     ),
+    "crisis": Section(
+        models.CrisisResource, "id", ("id", "country", "emergency", "crisis_line", "abuse_line", "sources")
+    ),
 }
-SINGLETONS = {"spa": ("name", "phone", "email"), "emergency": ("message",)}
+SINGLETONS = {
+    "spa": ("name", "phone", "email", "country"),
+    "emergency": ("message",),
+    "crisis_messages": ("suicide", "suicide_other", "danger_now", "danger_now_other", "abuse", "abuse_other",
+                        "reminder"),
+}
+# What the crisis replies may fill in (bot/advice/crisis.py).
+CRISIS_PLACEHOLDERS = {"emergency", "crisis_line", "abuse_line", "spa_contact"}
 SEVERITIES = {"absolute", "relative"}
 SOURCE_FIELDS = ("title", "url")
 # The spa section whose settings an etiquette entry's `policy` names (tipping, cancellation...).
@@ -161,6 +172,7 @@ def read_knowledge_base(kb_dir: Path = KB_DIR) -> KnowledgeBase:
     kb = KnowledgeBase(entries, settings, sources)
     _check_references(kb)
     _check_policies(kb)
+    _check_crisis(kb, kb_dir)
     _check_source_titles(kb)
     _check_synonyms(kb)
     return kb
@@ -245,6 +257,27 @@ def _check_policies(kb: KnowledgeBase) -> None:
                 kb.sources[("etiquette", key)], key,
                 f"unknown policy '{policy}' (no such setting in the '{POLICY_SECTION}' section)",
             )
+
+
+def _check_crisis(kb: KnowledgeBase, kb_dir: Path) -> None:
+    """A person in crisis must always get a number: the spa's country needs its resources."""
+    countries = {str(entry["id"]) for entry in kb.entries["crisis"]}
+    country = kb.settings["spa"]["country"]
+    if country not in countries:
+        where = kb.sources.get(("crisis", next(iter(countries), "")), kb_dir)
+        raise KnowledgeBaseError(
+            where if countries else kb_dir, "spa",
+            f"country '{country}' has no crisis resources (known: {', '.join(sorted(countries)) or 'none'})",
+        )
+    for key, text in kb.settings["crisis_messages"].items():
+        try:
+            names = {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+        except ValueError as error:
+            raise KnowledgeBaseError(kb_dir, f"crisis_messages.{key}", f"bad placeholder ({error})") from error
+        unknown = names - CRISIS_PLACEHOLDERS
+        if unknown:
+            raise KnowledgeBaseError(
+                kb_dir, f"crisis_messages.{key}", f"unknown placeholder(s) {', '.join(sorted(unknown))}")
 
 
 def _check_source_titles(kb: KnowledgeBase) -> None:

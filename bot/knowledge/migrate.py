@@ -33,6 +33,9 @@ ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 VERSION_TABLE = "alembic_version"
 KNOWLEDGE_REVISION = "0001"  # the knowledge-base tables as they were before migrations
 BOOKING_REVISION = "0002"  # booking_requests
+CRISIS_REVISION = "0003"  # crisis_resources (knowledge base: rewritten on every load)
+# Revisions whose tables only ever hold what data/kb says.
+KNOWLEDGE_REVISIONS = (KNOWLEDGE_REVISION, CRISIS_REVISION)
 
 
 def alembic_config(url: Optional[str] = None, connection: Optional[Connection] = None) -> Config:
@@ -87,7 +90,7 @@ def _adopt_unversioned(connection: Connection, config: Config) -> None:
     tables = set(inspect(connection).get_table_names())
     if VERSION_TABLE in tables:
         return
-    knowledge = [name for name in revision_tables(KNOWLEDGE_REVISION) if name in tables]
+    knowledge = [name for revision in KNOWLEDGE_REVISIONS for name in revision_tables(revision) if name in tables]
     bookings = all(name in tables for name in revision_tables(BOOKING_REVISION))
     if not knowledge and not bookings:
         return  # an empty database: the migrations create everything

@@ -145,6 +145,21 @@ class Pressure(Base):
     level = Column(Integer, nullable=False)
 
 
+class CrisisResource(Base):
+    """Who a person in crisis can reach in one country: the emergency number and two help lines.
+
+    Safety content: edited in data/kb/crisis.yml under version control, each with its sources.
+    """
+
+    __tablename__ = "crisis_resources"
+    id = Column(String(8), primary_key=True)  # ISO 3166 country code, as `country` in spa.yml
+    country = Column(String(64), nullable=False)
+    emergency = Column(String(32), nullable=False)
+    crisis_line = Column(Text, nullable=False)
+    abuse_line = Column(Text, nullable=False)
+    sources = Column(JSON, nullable=False, default=list)
+
+
 class Setting(Base):
     """Single values such as the spa's contact details (section "spa") or the emergency message."""
 

@@ -106,10 +106,15 @@ def all_sources() -> List[Source]:
     """Every public source cited anywhere, once each, sorted by title so the credits read the same each time."""
     found: Set[Source] = set()
     with get_session() as session:
-        for model in (models.Condition, models.Topic, models.Etiquette):
+        for model in (models.Condition, models.Topic, models.Etiquette, models.CrisisResource):
             for sources in session.execute(select(model.sources)).scalars():
                 found.update(Source(s["title"], s["url"]) for s in sources or ())
     return sorted(found, key=lambda s: (s.title.casefold(), s.url))
+
+
+def crisis_resource(country: str) -> Optional[models.CrisisResource]:
+    """The emergency number and help lines of one country (the spa's, from spa.yml)."""
+    return _per_version(("crisis", country), lambda: _get(models.CrisisResource, country))
 
 
 def settings(section: str) -> Dict[str, str]:

@@ -35,7 +35,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         defaults = IntentModelSettings()
-        return {**{key: getattr(defaults, key) for key in SETTING_KEYS}, "ranking_length": 10}
+        # `excluded_intents`: intents another component decides (report_crisis); their examples
+        # document them for `rasa data validate` but are not learned, so they are never predicted.
+        return {**{key: getattr(defaults, key) for key in SETTING_KEYS}, "ranking_length": 10,
+                "excluded_intents": []}
 
     def __init__(
         self,
@@ -63,7 +66,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return IntentModelSettings.from_dict({key: self._config[key] for key in SETTING_KEYS})
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
+        excluded = set(self._config["excluded_intents"] or ())
+        examples = [e for e in training_data.intent_examples
+                    if e.get(TEXT) and e.get(INTENT) and e.get(INTENT) not in excluded]
         if len({e.get(INTENT) for e in examples}) < 2:
             logger.warning("Fewer than two intents in the training data: the intent classifier is not trained.")
             return self._resource

@@ -34,6 +34,7 @@ QUESTIONS = {
     "ask_aftercare": "what should I do after a massage, and is it normal to be sore?",
     "ask_first_visit": "it's my first massage, what should I know before I come?",
     "ask_source": "where does your information come from?",
+    "ask_mental_health": "i have bad anxiety, can a massage help",
 }
 
 

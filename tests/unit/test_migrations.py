@@ -50,7 +50,7 @@ def test_an_empty_database_is_migrated_to_the_models_schema_from_any_directory(
     indexes = {i["name"]: i["unique"] for i in inspect(get_engine(url)).get_indexes(BOOKING_TABLE)}
     assert indexes == {"ix_booking_requests_code": True, "ix_booking_requests_sender_id": False,
                        "ix_booking_requests_created_at": False}
-    assert migrate.current_revision(url) == migrate.BOOKING_REVISION
+    assert migrate.current_revision(url) == migrate.CRISIS_REVISION
 
 
 def test_the_newest_revision_and_the_models_agree(url: str) -> None:
@@ -71,9 +71,16 @@ def test_an_older_database_is_upgraded_and_keeps_its_rows(url: str) -> None:
     assert store.get_by_code(a_booking(url), url=url) is not None
 
 
-def test_downgrading_one_step_removes_only_the_booking_table(url: str) -> None:
+def test_downgrading_one_step_removes_only_the_crisis_table(url: str) -> None:
     load(KB_DIR, url)
     migrate.downgrade(url, "-1")
+    assert "crisis_resources" not in tables(url) and BOOKING_TABLE in tables(url)
+    assert migrate.current_revision(url) == migrate.BOOKING_REVISION
+
+
+def test_downgrading_two_steps_removes_the_booking_table_too(url: str) -> None:
+    load(KB_DIR, url)
+    migrate.downgrade(url, "-2")
     assert BOOKING_TABLE not in tables(url)
     assert {t.name for t in KNOWLEDGE_TABLES} <= tables(url)
     assert migrate.current_revision(url) == migrate.KNOWLEDGE_REVISION
@@ -89,7 +96,7 @@ def test_a_database_built_before_migrations_keeps_its_booking_requests(url: str)
             "INSERT INTO goals (id, name, benefit) VALUES ('stale', 'Stale goal', 'Gone from data/kb.')")
     code = a_booking(url)
     load(KB_DIR, url)
-    assert migrate.current_revision(url) == migrate.BOOKING_REVISION
+    assert migrate.current_revision(url) == migrate.CRISIS_REVISION
     assert store.get_by_code(code, url=url).technique == "swedish"
     with Session(engine) as session:
         goals = set(session.scalars(select(models.Goal.id)))
@@ -106,7 +113,8 @@ def test_a_pre_migration_database_without_bookings_gets_the_booking_table(url: s
 
 
 def test_adopting_an_old_database_drops_exactly_the_tables_the_loader_rewrites() -> None:
-    assert set(migrate.revision_tables(migrate.KNOWLEDGE_REVISION)) == {t.name for t in KNOWLEDGE_TABLES}
+    assert {name for revision in migrate.KNOWLEDGE_REVISIONS for name in migrate.revision_tables(revision)} == {
+        t.name for t in KNOWLEDGE_TABLES}
     assert migrate.revision_tables(migrate.BOOKING_REVISION) == (BOOKING_TABLE,)
 
 
