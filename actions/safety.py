@@ -29,8 +29,9 @@ NOT_A_QUESTION = {
     "bot_challenge", "ask_capabilities", "goodbye", "book_session", "ask_contraindications",
 }
 NEEDS_ENTITIES = {"body_part", "symptom", "goal", "technique", "time_available"}
-# crisis_support: the crisis reply was given ("given"), then its line repeated once ("reminded").
-CRISIS_GIVEN, CRISIS_REMINDED = "given", "reminded"
+# crisis_support: the crisis reply was given ("given"), then its line repeated once ("reminded"),
+# and the person asked for advice or a booking after it ("asked": their answers keep their offers).
+CRISIS_GIVEN, CRISIS_REMINDED, CRISIS_ASKED = "given", "reminded", "asked"
 
 
 def answer_crisis(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
@@ -57,6 +58,8 @@ class SafeAction(Action, metaclass=ABCMeta):
     # A question that must still be asked after a condition the knowledge base does not know
     # (the booking form's): the reply is the preface's "check with your doctor", then the question.
     keeps_its_question = False
+    # The answer right after a crisis reply repeats the crisis line once (not the crisis reply itself).
+    reminds_of_crisis_line = True
 
     def health_related(self, tracker: Tracker) -> bool:
         """Whether the answer is about health, so the not-medical-advice note belongs with it."""
@@ -104,14 +107,19 @@ class SafeAction(Action, metaclass=ABCMeta):
                 dispatcher.utter_message(text=replies.HEALTH_NOTICE)
                 events.append(notice)
         support = tracker.get_slot(CRISIS_SUPPORT)
-        if not preface.allows_offers or (support and crisis_protocol.stays_gentle(latest_intent(tracker))):
+        gentle = support in (CRISIS_GIVEN, CRISIS_REMINDED)
+        asked = gentle and not crisis_protocol.stays_gentle(latest_intent(tracker))
+        if not preface.allows_offers or (gentle and not asked):
             answer = [_without_offers(message) for message in answer]
         dispatcher.messages.extend(m for m in answer if m.get("text") or m.get("buttons") or m.get("response"))
-        if support == CRISIS_GIVEN and not said:
+        if support == CRISIS_GIVEN and not said and self.reminds_of_crisis_line:
             spa = queries.settings("spa")
             dispatcher.utter_message(text=crisis_protocol.reminder(
                 queries.crisis_resource(spa["country"]), queries.settings("crisis_messages"), spa))
             events.append(SlotSet(CRISIS_SUPPORT, CRISIS_REMINDED))
+        if asked:
+            # They asked for a massage themselves: from now on, what they asked for is answered in full.
+            events.append(SlotSet(CRISIS_SUPPORT, CRISIS_ASKED))
         return events
 
 
@@ -174,6 +182,8 @@ class ActionEmergency(Action):
 
 class ActionCrisis(SafeAction):
     """The crisis reply (bot/advice/crisis.py); `SafeAction.run` gives it before anything else."""
+
+    reminds_of_crisis_line = False
 
     def name(self) -> Text:
         return "action_crisis"

@@ -10,7 +10,7 @@ wording from the knowledge base, and returns the reply. The protocol, published 
 - someone hurting them at home: the emergency number if in danger now and the abuse line, worded
   so it is safe if someone else reads the screen, with a way to delete the conversation;
 - afterwards the conversation stays gentle: every message is answered, but nothing offers a
-  booking or suggests a technique unless the person asks for one, and the crisis line is
+  booking or suggests a technique until the person asks for a booking, and the crisis line is
   repeated once with the next answer.
 """
 from __future__ import annotations
@@ -24,9 +24,10 @@ TIER_ORDER = (DANGER_NOW, SUICIDE, ABUSE)
 CRISIS_ENTITY = "crisis"
 OTHER_PERSON = "other"
 DELETE_PAYLOAD = "/delete_conversation"
-# Intents with which a person asks for massage advice or a booking themselves: after a crisis
-# reply these are answered in full; everything else is answered without offers.
-ASKS_FOR_MASSAGE = {"book_session", "describe_problem", "ask_techniques", "change_booking"}
+# Intents with which a person asks for a booking themselves: after a crisis reply, from then on
+# their answers keep their offers. Everything else is answered (a description of how they feel
+# still gets its advice) without booking invitations or technique suggestions.
+ASKS_FOR_BOOKING = {"book_session", "change_booking"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def _fill(template: str, resources: Any, spa: Mapping[str, str]) -> str:
 def stays_gentle(intent: str) -> bool:
     """After a crisis reply, whether this message's answer must leave out offers.
 
-    Someone who asks for a booking or for advice about how they feel gets it; anything else is
-    answered without pushing a massage.
+    Someone who asks for a booking gets it, with its choices; anything else is answered without
+    pushing a massage.
     """
-    return intent not in ASKS_FOR_MASSAGE
+    return intent not in ASKS_FOR_BOOKING

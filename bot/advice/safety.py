@@ -18,7 +18,7 @@ RELATIVE = "relative"
 # How long ago something must have been to no longer count, for conditions that pass.
 # Clots and heart conditions never expire on their own: a doctor has to clear them.
 PASSED_AFTER_DAYS = {"recent_surgery": 182, "fever": 14, "skin_infection": 30, "inflammatory_flare": 30,
-                     "recent_injury": 42}
+                     "recent_injury": 42, "recent_childbirth": 182}
 FIRST_TRIMESTER_WEEKS = 13
 
 

@@ -9,6 +9,9 @@ rasa_analytics), DATABASE_URL (the figures' tables live beside the knowledge bas
 (default 5070), RASA_TOKEN (the report's token), RETENTION_DAYS (fallback messages are people's
 words: deleted after this many days, like conversations).
 
+Crisis replies are counted per day, channel and tier; the text of a crisis message is never kept
+(figures.py decides, and `purge` also removes any such text kept before the crisis layer).
+
 Each event is counted and acknowledged after its transaction commits: a crash between the two
 counts that event again when it is redelivered (at least once).
 """
@@ -25,7 +28,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bot.analytics.figures import METRICS, count
+from bot.analytics.figures import METRICS, count, keepable
 
 logger = logging.getLogger(__name__)
 EXCHANGE = "rasa-exchange"  # rasa.core.brokers.pika.RABBITMQ_EXCHANGE
@@ -73,7 +76,10 @@ class Figures:
         sender = str(event.get("sender_id") or "")
         counted = count(event, self.absolute, self.last_user_text.get(sender))
         if event.get("event") == "user":
-            self.last_user_text[sender] = event.get("text") or ""
+            if counted.private:
+                self.last_user_text.pop(sender, None)
+            else:
+                self.last_user_text[sender] = event.get("text") or ""
         with self.engine.begin() as c:
             channel = counted.channel
             seen = c.execute(sa.select(conversations.c.channel).where(
@@ -95,12 +101,16 @@ class Figures:
         return row[0] if row else "unknown"
 
     def purge(self, days: int) -> None:
-        """Fallback messages are what people wrote: kept no longer than conversations."""
-        if days > 0:
-            cutoff = (date.today() - timedelta(days=days)).isoformat()
-            with self.engine.begin() as c:
+        """Fallback messages are what people wrote: kept no longer than conversations, and never
+        one that speaks of a crisis (kept by a consumer from before the crisis layer)."""
+        with self.engine.begin() as c:
+            if days > 0:
+                cutoff = (date.today() - timedelta(days=days)).isoformat()
                 c.execute(fallbacks.delete().where(fallbacks.c.day < cutoff))
                 c.execute(conversations.delete().where(conversations.c.day < cutoff))
+            crisis = [i for i, text in c.execute(sa.select(fallbacks.c.id, fallbacks.c.text)) if keepable(text) is None]
+            for start in range(0, len(crisis), 500):
+                c.execute(fallbacks.delete().where(fallbacks.c.id.in_(crisis[start:start + 500])))
 
     def report(self, days: int = 30) -> Dict[str, Any]:
         """Per day and channel, each metric; and the unanswered messages, most frequent first."""
@@ -116,9 +126,14 @@ class Figures:
         return {"days": table, "unanswered": [{"text": t, "count": n} for t, n in unanswered]}
 
 
+# Column headings of the staff page; the JSON uses the metric names.
+HEADINGS = {"crisis_danger_now": "crisis: danger now", "crisis_suicide": "crisis: suicide or self-harm",
+            "crisis_abuse": "crisis: abuse"}
+
+
 def report_html(data: Dict[str, Any]) -> str:
     """The staff page; every value is escaped (people's words are in it)."""
-    head = "".join(f"<th>{html.escape(m.replace('_', ' '))}</th>" for m in METRICS)
+    head = "".join(f"<th>{html.escape(HEADINGS.get(m, m.replace('_', ' ')))}</th>" for m in METRICS)
     rows = "".join(
         f"<tr><td>{html.escape(day)}</td><td>{html.escape(channel)}</td>"
         + "".join(f"<td>{figures.get(m, 0)}</td>" for m in METRICS) + "</tr>"
@@ -126,6 +141,9 @@ def report_html(data: Dict[str, Any]) -> str:
     unanswered = "".join(f"<li>{html.escape(u['text'])} ({u['count']})</li>" for u in data["unanswered"])
     return (f"<!doctype html><meta charset=utf-8><title>Assistant figures</title>"
             f"<h1>Daily figures per channel</h1><table border=1><tr><th>day</th><th>channel</th>{head}</tr>{rows}</table>"
+            f"<p>Crisis replies: how many times the assistant gave someone the emergency number and the "
+            f"crisis or abuse line (the tiers are the most urgent of each message). What they wrote is "
+            f"never kept.</p>"
             f"<h2>Messages the assistant could not answer</h2><ul>{unanswered}</ul>")
 
 

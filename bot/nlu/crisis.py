@@ -6,7 +6,7 @@ phrase below is a way people say they are not safe, and every exclusion is a way
 something ordinary with the same words ("this knot is killing me", "my dad beat me at golf").
 
 Misspellings: the few long words that carry the meaning ("suicidal", "overdose", "myself") are
-corrected with rapidfuzz when one letter is off; short words that are often mistyped ("kil",
+corrected with symspellpy (bot/nlu/spelling.py) when a letter or two is off; short words that are often mistyped ("kil",
 "wnat", "lfie") have an explicit list, because correcting every short word would turn ordinary
 words into crisis words ("putting myself" is not "cutting myself").
 """
@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, List, Optional, Pattern, Tuple
 
-from rapidfuzz.distance import OSA
-from rapidfuzz.process import extractOne
+from bot.nlu.spelling import Speller
 
 DANGER_NOW = "danger_now"
 SUICIDE = "suicide"
@@ -60,7 +59,7 @@ SPELLINGS: Dict[str, str] = {
 JOINED: Dict[Tuple[str, str], str] = {("any", "more"): "anymore"}
 # "my self" is "myself", except in "my self harm".
 SELF_HARM_WORDS = {"harm", "harming", "harmed", "injury", "injure", "injuring"}
-# Long words whose one-letter slips are corrected (OSA distance 1, 2 from eight letters).
+# Long words whose slips are corrected (one edit, two from eight letters; never an English word).
 FUZZY_WORDS = (
     "suicide", "suicidal", "suicidality", "myself", "overdose", "overdosed", "overdosing", "anymore",
     "abusive", "strangled", "strangles", "strangling", "unalive", "worthless", "tonight", "painkillers",
@@ -131,7 +130,10 @@ _SUICIDE_SELF = [
     r"(?:scars|wounds|cuts) (?:from|of) (?:cutting|self harm)",
     r"(?:cutting|self harm) scars",
     r"(?:hurt|hurting|harm|harming) myself (?:again|on purpose|lately|recently|every)",
-    r"(?:jump|jumping|throw myself) (?:off|in front of|from) ",
+    r"(?:jump|jumping|throw myself|throwing myself) (?:off|from) (?:a |the |my )?(?:\w+ )?(?:bridge|roof|building|cliff|balcony|window|ledge|tower|car park|parking garage)",
+    r"(?:jump|jumping|throw myself|throwing myself|step|stepping|walk|walking) in front of (?:a |the )?(?:train|bus|car|truck|lorry|traffic)",
+    r"(?:started|start|been|keep|kept|stop|stopped|relapsed and|urge to start) cutting (?:again|a few|for|since|every|myself|when|because|to feel)",
+    r"cutting (?:\w+ ){0,3}to feel (?:something|better|in control|numb)",
     r"what is the point (?:of|in) (?:going on|living|life|anything|trying|carrying on|being alive|being here|it all)",
     r"(?:go to sleep|fall asleep|sleep) and (?:\w+ )?(?:never|not) wake up",
     r"(?:hope|hoping|wish|pray|praying) (?:that )?i (?:do not|never|will not|would not|dont) wake up",
@@ -215,7 +217,7 @@ _THREAT_NOW = [
     r"(?:turned|showed) up at my (?:house|flat|home|work|door)",
 ]
 _ABUSE_SELF = [
-    r"(?:my |the |our )?" + _PEOPLE + r" " + _F2 + _HIT_VERBS + r" me\b(?! (?:at|in (?:a |the )?(?:game|chess|golf|race|cards|tennis|sleep)|to (?:it|the)|to (?:book|try|go|get|come|finally)|into (?:booking|trying|going)|a (?:party|surprise|ball|bone)|up|around the|off (?:at|to)|out (?:at|to)|with (?:a|the) (?:pillow|ball)))",
+    r"(?:my |the |our )?" + _PEOPLE + r" " + _F2 + _HIT_VERBS + r" me\b(?! (?:at|in (?:a |the )?(?:game|chess|golf|race|cards|tennis|sleep)|to (?:it|the)|to (?:book|try|go|get|come|finally)|into (?:booking|trying|going)|a (?:party|surprise|ball|bone)|up (?:the|a|to)\b|around the|off (?:at|to)|out (?:at|to)|with (?:a|the) (?:pillow|ball)))",
     r"(?:he|she) (?:hits|beats|chokes|strangles|slaps|punches|kicks|abuses|batters|rapes|smacks) me\b(?! (?:at|in (?:a |the )?(?:game|chess|golf|race|cards|tennis|sleep)|to it))",
     r"(?:he|she) (?:hit|beat|choked|strangled|slapped|punched|kicked|raped|smacked|shoved) me (?:again|last night|yesterday|this morning|when|because|every|all the time|so hard|and)",
     r"domestic (?:violence|abuse)",
@@ -296,7 +298,7 @@ _PATTERNS: Tuple[Tuple[str, str, Pattern[str]], ...] = (
 _EXCLUDED = _compile(_NOT_A_CRISIS)
 _EXCLUDED_AFTER_HIT = re.compile(
     r" (?:at|in (?:a |the )?(?:game|chess|golf|race|cards|tennis|sleep|his sleep|her sleep)|to (?:it|the)|"
-    r"to (?:book|try|go|get|come|finally)|into (?:booking|trying|going)|a (?:party|surprise|ball|bone)|up\b|"
+    r"to (?:book|try|go|get|come|finally)|into (?:booking|trying|going)|a (?:party|surprise|ball|bone)|up (?:the|a|to)\b|"
     r"around the|off (?:at|to)|out (?:at|to)|with (?:a|the) (?:pillow|ball))")
 # People who may hurt by accident in ordinary talk ("my son kicked me in his sleep" is excluded
 # above; a therapist or a trainer is not someone at home).
@@ -311,17 +313,15 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 
 
+_SPELLER = Speller(FUZZY_WORDS, min_length=FUZZY_MIN_LENGTH)
+
+
 @lru_cache(maxsize=20_000)
 def _spelled(word: str) -> str:
-    """One word in the phrases' spelling: chat forms expanded, one-letter slips of key words fixed."""
+    """One word in the phrases' spelling: chat forms expanded, slips in the key words fixed."""
     if word in SPELLINGS:
         return SPELLINGS[word]
-    if len(word) >= FUZZY_MIN_LENGTH and word.isalpha() and word not in FUZZY_WORDS:
-        cutoff = 2 if len(word) >= 8 else 1
-        best = extractOne(word, FUZZY_WORDS, scorer=OSA.distance, score_cutoff=cutoff)
-        if best is not None and word[0] == best[0][0]:
-            return best[0]
-    return word
+    return _SPELLER.correct(word)
 
 
 def normalise(text: str) -> Tuple[str, List[int]]:

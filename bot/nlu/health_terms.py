@@ -52,6 +52,8 @@ KNOWN_UNSUPPORTED: Dict[Tuple[str, ...], str] = {
     ("disc", "herniation"): "a herniated disc", ("pinched", "nerve"): "a pinched nerve",
     ("kidney", "transplant"): "a kidney transplant", ("organ", "transplant"): "an organ transplant",
     ("neuropathy",): "neuropathy", ("osteopenia",): "osteopenia", ("sjogren",): "Sjögren's",
+    ("pred",): "steroid medicine (prednisolone)", ("prednisone",): "steroid medicine (prednisone)",
+    ("prednisolone",): "steroid medicine (prednisolone)", ("steroid",): "steroid medicine",
     ("bipolar",): "bipolar disorder", ("ptsd",): "PTSD", ("eating", "disorder"): "an eating disorder",
 }
 # Abbreviations that are also ordinary words: only counted when typed in capitals.

@@ -14,8 +14,10 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from bot.nlu.clot_signs import clot_sign_spans
 from bot.nlu.health_terms import SENIOR_AGE, find_ages, find_unknown_conditions
-from bot.nlu.normalise import edit_distance_at_most, normalise_word
+from bot.nlu.normalise import normalise_word
+from bot.nlu.spelling import Speller
 
 NEGATED = "negated"
 OTHER_PERSON = "other"
@@ -45,7 +47,7 @@ RELATIONS = {
     "friend", "son", "daughter", "boss", "colleague", "coworker", "girlfriend", "boyfriend",
     "kid", "child", "children", "aunt", "uncle", "grandma", "grandpa", "grandmother",
     "grandfather", "cousin", "client", "neighbour", "neighbor", "niece", "nephew", "fiance",
-    "fiancee", "roommate", "parent", "parents", "baby", "spouse", "sibling",
+    "fiancee", "roommate", "parent", "parents", "baby", "spouse", "sibling", "teammate", "mate",
 }
 NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -61,12 +63,13 @@ RELATIVE_DAYS = {("yesterday",): 1, ("last", "week"): 7, ("last", "month"): 30, 
 TRIMESTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 MAX_TEXT_CHARS = 5000
 TIME_AVAILABLE = "time_available"
+CLOT_SIGNS = "calf_clot_signs"
+# A term's last word, and the words after it that make it an idiom rather than a health matter.
+IDIOMS_BY_LAST_WORD = {"sick": {"of", "and", "to"}}
 UNKNOWN_CONDITION = "unknown_condition"
 MINUTE_WORDS = {"min", "mins", "minute", "minutes"}
 HOUR_PHRASES = {("half", "an", "hour"): 30, ("half", "hour"): 30, ("an", "hour"): 60, ("one", "hour"): 60,
                 ("1", "hour"): 60, ("hour", "and", "a", "half"): 90}
-FUZZY_MIN_LENGTH = 7
-MAX_CACHED_CORRECTIONS = 50_000
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,9 @@ class VocabularyMatcher:
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
         self.labels: Dict[str, Tuple[str, str]] = {}
         self.words: set = set()
-        for entity, canonical, term in terms:
+        self.speller = Speller(())
+        terms_list = list(terms)
+        for entity, canonical, term in terms_list:
             pattern = self._normalised_doc(term)
             if not len(pattern):
                 continue
@@ -120,41 +125,58 @@ class VocabularyMatcher:
             self.labels[label] = (entity, canonical)
             self.matcher.add(label, [pattern])
             self.words.update(t.norm_ for t in pattern)
-        self._fuzzy_candidates = sorted(w for w in self.words if len(w) >= FUZZY_MIN_LENGTH - 1 and w.isalpha())
-        # Words within one edit share a one-deletion variant: look typos up instead of scanning.
-        self._fuzzy_index: Dict[str, List[str]] = {}
-        for candidate in self._fuzzy_candidates:
-            for key in _deletion_variants(candidate):
-                self._fuzzy_index.setdefault(key, []).append(candidate)
-        self._corrections: Dict[str, str] = {}
+        # Two-word terms written as one ("bloodclot", "bloodthinners") match too.
+        self._joined_forms: set = set()
+        for entity, canonical, term in terms_list:
+            pattern = self._normalised_doc(term)
+            if len(pattern) == 2 and all(t.norm_.isalpha() for t in pattern):
+                joined = self._normalised_doc(term.replace(" ", ""))
+                if len(joined) == 1:
+                    self.matcher.add(f"{entity}|{canonical}", [joined])
+                    self._joined_forms.add(joined[0].norm_)
+        self.words |= self._joined_forms
+        self.speller = Speller(self.words)
 
     def _normalised_doc(self, text: str, fuzzy: bool = False) -> Doc:
         doc = self.nlp.make_doc(text[:MAX_TEXT_CHARS])
         for token in doc:
             norm = normalise_word(token.text)
             if fuzzy and norm not in self.words:
-                norm = self._correct(norm)
+                norm = self.speller.correct(norm, token.lower_)
             token.norm_ = norm
+        if fuzzy:
+            self._join_split_words(doc)
         return doc
 
-    def _correct(self, word: str) -> str:
-        """Map a likely typo ("shoulers", "pregant") to a vocabulary word, if exactly one fits."""
-        if len(word) < FUZZY_MIN_LENGTH or not word.isalpha():
-            return word
-        if word in self._corrections:
-            return self._corrections[word]
-        nearby = {w for key in _deletion_variants(word) for w in self._fuzzy_index.get(key, ())}
-        close = sorted(w for w in nearby if edit_distance_at_most(word, w, 1))
-        corrected = close[0] if len(close) == 1 else word
-        if len(self._corrections) < MAX_CACHED_CORRECTIONS:
-            self._corrections[word] = corrected
-        return corrected
+    def _join_split_words(self, doc: Doc) -> None:
+        """"hyper tension", "lymph oedema": two tokens that make one vocabulary word become one."""
+        merges = []
+        i = 0
+        while i < len(doc) - 1:
+            first, second = doc[i], doc[i + 1]
+            if first.is_alpha and second.is_alpha and first.whitespace_:
+                joined = normalise_word(first.text + second.text)
+                # Two known words stay two ("heart attack symptoms" is a phrase of its own), unless
+                # together they are a one-word term ("lymph oedema").
+                halves_known = first.norm_ in self.words and second.norm_ in self.words
+                if halves_known and joined in self._joined_forms:
+                    joined = ""
+                if joined in self.words and len(joined) >= 6:
+                    merges.append((i, joined))
+                    i += 2
+                    continue
+            i += 1
+        if merges:
+            with doc.retokenize() as retokenizer:
+                for start, norm in merges:
+                    retokenizer.merge(doc[start:start + 2], attrs={"NORM": norm})
 
     def find(self, text: str) -> List[Mention]:
         """All mentions, longest match first on overlap, in text order."""
         doc = self._normalised_doc(text, fuzzy=True)
         spans = [Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)]
         spans = sorted(filter_spans(spans), key=lambda span: span.start)
+        spans = [span for span in spans if not _idiom(doc, span)]
         times = _time_expressions(doc)
         mentions: List[Mention] = _time_available(doc)
         for span in spans:
@@ -169,7 +191,25 @@ class VocabularyMatcher:
                 mention = _with_time(doc, span, mention, times)
             mentions.append(mention)
         mentions += _health_mentions(doc, spans)
+        if not any(m.value == CLOT_SIGNS for m in mentions):
+            mentions += _clot_sign_mentions(doc)
         return sorted(mentions, key=lambda m: m.start)
+
+
+def _idiom(doc: Doc, span: Span) -> bool:
+    """"sick of my job", "sick and tired": a term used as an idiom, by the word after it."""
+    after = doc[span.end].norm_ if span.end < len(doc) else ""
+    return after in IDIOMS_BY_LAST_WORD.get(doc[span.end - 1].norm_, ())
+
+
+def _clot_sign_mentions(doc: Doc) -> List[Mention]:
+    """A blood clot's warning signs told as a story (bot/nlu/clot_signs.py), as the red flag."""
+    found = []
+    for start, end in clot_sign_spans(doc):
+        span = doc[start:end]
+        role = OTHER_PERSON if _is_about_someone_else(doc, doc[start:start + 1]) else None
+        found.append(Mention("red_flag", CLOT_SIGNS, span.start_char, span.end_char, span.text, role))
+    return found
 
 
 def _health_mentions(doc: Doc, spans: Sequence[Span]) -> List[Mention]:
@@ -187,11 +227,6 @@ def _health_mentions(doc: Doc, spans: Sequence[Span]) -> List[Mention]:
             OTHER_PERSON if _is_about_someone_else(doc, span) else None)
         found.append(Mention(UNKNOWN_CONDITION, unknown.value, span.start_char, span.end_char, span.text, role))
     return found
-
-
-def _deletion_variants(word: str) -> Set[str]:
-    """The word and every string one deletion away (the candidate keys for one-edit typos)."""
-    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
 def _clause_start(doc: Doc, index: int) -> int:

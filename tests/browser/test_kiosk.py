@@ -118,3 +118,23 @@ def test_a_booking_at_the_kiosk_ends_with_a_code_for_reception(browser, servers,
     text = log.inner_text()
     assert "What name should" not in text and "phone number or email" not in text  # nothing typed on a shared screen
     context.close()
+
+
+def test_a_crisis_reply_is_shown_then_cleared_by_the_idle_reset(browser, servers) -> None:
+    context, page = kiosk(browser, servers, "?idle=2&warn=3")
+    page.get_by_label("Type a question").fill("i keep thinking about killing myself")
+    page.get_by_role("button", name="Send").tap()
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("988")
+    expect(log).to_contain_text("I'm really glad you told me")
+    assert "safety check" not in log.inner_text() and "Book a session" not in log.inner_text()
+    sender = page.evaluate("document.body.dataset.conversation")
+    expect(page.get_by_role("alertdialog")).to_be_visible(timeout=5000)
+    expect(page.get_by_role("alertdialog")).to_be_hidden(timeout=6000)
+    expect(page.get_by_role("heading", name="Tap a topic to begin")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("988")
+    expect(page.locator("body")).not_to_contain_text("I'm really glad you told me")
+    assert page.locator("#k-log").inner_text() == ""
+    page.wait_for_timeout(500)
+    assert user_turns(servers, sender) == []  # deleted on the server too
+    context.close()

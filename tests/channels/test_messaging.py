@@ -11,9 +11,11 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import requests
+import yaml
 
 from bot.security.webhooks import telegram_secret
 from tests.channels.fake_apis import FakeApis
+from tests.conftest import KB_DIR
 from tests.security.harness import CHANNEL_ENV, secured_servers
 
 pytestmark = pytest.mark.e2e
@@ -239,3 +241,45 @@ def test_a_too_long_telegram_message_gets_the_friendly_reply(messaging) -> None:
     assert post_telegram(messaging, telegram_update(5004, "my shoulders ache " * 100)).status_code == 200
     sent = fake.calls_to("/sendMessage")[before:]
     assert [call["body"]["chat_id"] for call in sent] == ["5004"] and "too long" in sent[0]["body"]["text"]
+
+
+# The crisis reply names a person to talk to at the spa, whose name has "Massage" in it.
+SPA_NAME = yaml.safe_load((KB_DIR / "spa.yml").read_text())["spa"]["name"]
+
+
+def assert_crisis_reply_only(text: str) -> None:
+    """The crisis reply and nothing about massage, the disclaimer, the checklist or a booking."""
+    lowered = text.replace(SPA_NAME, "the spa").lower()
+    for words in ("massage", "book", "safety check", "just so you know"):
+        assert words not in lowered, text
+
+
+def test_a_crisis_message_by_sms_gets_the_crisis_reply(messaging) -> None:
+    fake, sender = messaging["fake"], "+15551232222"
+    assert post_twilio(messaging, twilio_form(sender, "i keep thinking about killing myself")).status_code == 204
+    sent = twilio_sent(fake, sender)
+    assert len(sent) == 1 and "988" in sent[0] and "I'm really glad you told me" in sent[0]
+    assert_crisis_reply_only(sent[0])
+
+
+def test_abuse_by_sms_gets_the_hotline_and_a_numbered_way_to_delete(messaging) -> None:
+    fake, sender = messaging["fake"], "+15551231111"
+    assert post_twilio(messaging, twilio_form(sender, "my husband hits me and my back hurts")).status_code == 204
+    sent = twilio_sent(fake, sender)
+    assert len(sent) == 1 and "1-800-799-7233" in sent[0] and "1. Delete this conversation" in sent[0]
+    assert_crisis_reply_only(sent[0])
+    post_twilio(messaging, twilio_form(sender, "1"))
+    assert "delete our conversation" in twilio_sent(fake, sender)[-1]
+
+
+def test_a_crisis_message_by_telegram_gets_the_crisis_reply(messaging) -> None:
+    fake = messaging["fake"]
+    before = len(fake.calls_to("/sendMessage"))
+    response = post_telegram(messaging, telegram_update(5101, "i took a whole bottle of paracetamol an hour ago"))
+    assert response.ok and response.text == "success"
+    sent = fake.calls_to("/sendMessage")[before:]
+    assert [call["body"]["chat_id"] for call in sent] == ["5101"]
+    text = sent[0]["body"]["text"]
+    assert "988" in text and 0 <= text.index("911") < text.index("988")
+    assert_crisis_reply_only(text)
+    assert not sent[0]["body"].get("reply_markup")

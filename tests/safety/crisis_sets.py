@@ -81,11 +81,11 @@ def other_messages() -> Iterator[Tuple[str, str]]:
             yield name, case["text"]
     for name in ("conversations.yml", "init_conversations.yml"):
         yield from ((name, text) for text in _strings(yaml.safe_load((ROOT / "bench" / name).read_text())))
-    crisis_tests = {"test_crisis_over_http.py", "test_crisis.py", "crisis_sets.py", "test_crisis_sets.py"}
     for path in sorted((ROOT / "tests").rglob("*.py")):
-        if path.name in crisis_tests:
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        source = path.read_text()
+        if "crisis" in source:
+            continue  # tests of the crisis layer send crisis messages on purpose
+        for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value:
                 yield path.name, node.value
 

@@ -43,7 +43,7 @@ def test_loads_every_section_of_the_source_document(url: str) -> None:
         "fever", "skin_infection", "blood_clot", "recent_surgery", "severe_cardiovascular",
         "pregnancy", "cancer_treatment", "varicose_veins", "inflammatory_flare", "low_blood_pressure",
         "osteoporosis", "diabetes", "high_blood_pressure", "blood_thinners", "lymphoedema",
-        "recent_injury", "arthritis", "migraine"}
+        "recent_injury", "arthritis", "migraine", "recent_childbirth"}
     assert {e["id"] for e in kb.entries["etiquette"]} == {
         "draping", "shaving", "talking", "pressure_feedback", "falling_asleep", "arrival", "tipping",
         "cancellation"}

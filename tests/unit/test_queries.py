@@ -9,6 +9,7 @@ from tests.conftest import KB_DIR, PROJECT_ROOT
 
 TOPICS = yaml.safe_load((KB_DIR / "topics.yml").read_text())["topics"]
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+CRISIS = yaml.safe_load((KB_DIR / "crisis.yml").read_text())["crisis"]
 
 
 def test_every_question_intent_has_a_topic() -> None:
@@ -81,7 +82,8 @@ def test_all_sources_lists_each_page_once_in_a_stable_order(kb_database: str) ->
     cited = {
         (s["title"], s["url"])
         for rows in (queries.conditions(), [queries.topic_for_intent(t["intent"]) for t in TOPICS],
-                     queries.etiquette_all())
+                     queries.etiquette_all(),
+                     [queries.crisis_resource(c["id"]) for c in CRISIS])
         for row in rows for s in row.sources
     }
     assert {(s.title, s.url) for s in sources} == cited

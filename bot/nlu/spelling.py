@@ -1,0 +1,59 @@
+"""Typo correction towards a small vocabulary, with symspellpy, never turning one real word into another.
+
+Used by the knowledge-base matcher (conditions, red flags, techniques... "pregant", "feaver",
+"chemotherepy", "sciatia") and by the crisis phrases ("sucidal", "threatning"). A word is only
+corrected when it is not itself an English word (symspellpy's own frequency list of 82,765 words):
+"wash" is never read as "rash", nor "cast" as "fast". One edit is allowed up to seven letters, two
+from eight (the second only when the first letter is right), and only when exactly one
+vocabulary word is that close.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Dict, FrozenSet, Iterable, Tuple
+
+from symspellpy import SymSpell, Verbosity
+
+ENGLISH_WORDS_FILE = "frequency_dictionary_en_82_765.txt"
+MAX_CACHED = 50_000
+
+
+@lru_cache(maxsize=1)
+def english_words() -> FrozenSet[str]:
+    """Every word of symspellpy's English frequency list (lower case)."""
+    text = resources.files("symspellpy").joinpath(ENGLISH_WORDS_FILE).read_text(encoding="utf-8")
+    return frozenset(line.split(" ", 1)[0] for line in text.splitlines() if line)
+
+
+class Speller:
+    """Corrects a word to the one vocabulary word it is a likely typo of, or leaves it alone."""
+
+    def __init__(self, vocabulary: Iterable[str], min_length: int = 4) -> None:
+        self.vocabulary = frozenset(w for w in vocabulary if w.isalpha())
+        self.min_length = min_length
+        self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for word in self.vocabulary:
+            if len(word) >= min_length - 1:
+                self._symspell.create_dictionary_entry(word, 1)
+        self._english = english_words()
+        self._cache: Dict[Tuple[str, ...], str] = {}
+
+    def correct(self, word: str, *also_words: str) -> str:
+        """`word`, or the vocabulary word it is a typo of. `also_words` are other spellings of the
+        same word (the raw token of a normalised one): if any is English, nothing is corrected."""
+        if word in self.vocabulary or len(word) < self.min_length or not word.isalpha():
+            return word
+        key = (word,) + also_words
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        corrected = word
+        if word not in self._english and not any(w in self._english for w in also_words):
+            limit = 1 if len(word) <= 7 else 2
+            found = self._symspell.lookup(word, Verbosity.CLOSEST, max_edit_distance=limit)
+            if len(found) == 1 and (found[0].distance == 1 or found[0].term[0] == word[0]):
+                corrected = found[0].term
+        if len(self._cache) < MAX_CACHED:
+            self._cache[key] = corrected
+        return corrected
