@@ -129,14 +129,16 @@ def find_unknown_conditions(doc: Doc, known: Sequence[Tuple[int, int]]) -> List[
                 taken.update(range(i, i + length))
                 break
         else:
-            if token.text in CAPITALISED_ONLY and _reported(norms, i):
-                found.append(HealthSpan(i, i + 1, CAPITALISED_ONLY[token.text]))
+            typed = doc.user_data.get("text", doc.text)[token.idx:token.idx + len(token.text)]
+            if typed in CAPITALISED_ONLY and _reported(norms, i):
+                found.append(HealthSpan(i, i + 1, CAPITALISED_ONLY[typed]))
                 taken.add(i)
             elif _looks_like_disease(norms, i) and _reported(norms, i) and free(i, i + 1):
                 end = i + 1
                 while end < len(norms) and norms[end] in DISEASE_WORDS:
                     end += 1
-                found.append(HealthSpan(i, end, doc[i:end].text))
+                span = doc[i:end]
+                found.append(HealthSpan(i, end, doc.user_data.get("text", doc.text)[span.start_char:span.end_char]))
                 taken.update(range(i, end))
     return found
 

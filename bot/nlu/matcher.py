@@ -5,9 +5,9 @@ Pure spaCy (blank English tokenizer + PhraseMatcher), no Rasa: the Rasa componen
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import spacy
 from spacy.matcher import PhraseMatcher
@@ -65,7 +65,8 @@ MAX_TEXT_CHARS = 5000
 TIME_AVAILABLE = "time_available"
 CLOT_SIGNS = "calf_clot_signs"
 # A term's last word, and the words after it that make it an idiom rather than a health matter.
-IDIOMS_BY_LAST_WORD = {"sick": {"of", "and", "to"}}
+IDIOMS_BY_LAST_WORD = {"sick": {("of",), ("and", "tired"), ("to", "death"), ("to", "the", "back")}}
+SAFETY_ENTITIES = {"condition", "red_flag"}
 UNKNOWN_CONDITION = "unknown_condition"
 MINUTE_WORDS = {"min", "mins", "minute", "minutes"}
 HOUR_PHRASES = {("half", "an", "hour"): 30, ("half", "hour"): 30, ("an", "hour"): 60, ("one", "hour"): 60,
@@ -128,22 +129,27 @@ class VocabularyMatcher:
         # Two-word terms written as one ("bloodclot", "bloodthinners") match too.
         self._joined_forms: set = set()
         for entity, canonical, term in terms_list:
-            pattern = self._normalised_doc(term)
-            if len(pattern) == 2 and all(t.norm_.isalpha() for t in pattern):
+            if len(term.split()) == 2 and all(w.isalpha() for w in term.split()):
                 joined = self._normalised_doc(term.replace(" ", ""))
                 if len(joined) == 1:
                     self.matcher.add(f"{entity}|{canonical}", [joined])
                     self._joined_forms.add(joined[0].norm_)
         self.words |= self._joined_forms
-        self.speller = Speller(self.words)
+        self.speller = Speller(self.words, priority=_safety_words(terms_list, self._normalised_doc))
 
     def _normalised_doc(self, text: str, fuzzy: bool = False) -> Doc:
-        doc = self.nlp.make_doc(text[:MAX_TEXT_CHARS])
+        # Tokenised in lower case: spaCy splits "can't" but not "CAN'T" (the same length, so the
+        # offsets hold; the original casing stays in user_data for "ME" and "MS").
+        text = text[:MAX_TEXT_CHARS]
+        lowered = text.lower()
+        doc = self.nlp.make_doc(lowered if len(lowered) == len(text) else text)
+        doc.user_data["text"] = text
         for token in doc:
             norm = normalise_word(token.text)
             if fuzzy and norm not in self.words:
                 norm = self.speller.correct(norm, token.lower_)
             token.norm_ = norm
+        _merge_cannot(doc)
         if fuzzy:
             self._join_split_words(doc)
         return doc
@@ -193,13 +199,39 @@ class VocabularyMatcher:
         mentions += _health_mentions(doc, spans)
         if not any(m.value == CLOT_SIGNS for m in mentions):
             mentions += _clot_sign_mentions(doc)
-        return sorted(mentions, key=lambda m: m.start)
+        original = doc.user_data["text"]
+        return sorted((replace(m, text=original[m.start:m.end]) for m in mentions), key=lambda m: m.start)
+
+
+def _merge_cannot(doc: Doc) -> None:
+    """"can't", "cannot", "can not" and "cant" all read as one word, in the terms and the messages
+    alike, so a typo of "cannot" still matches "cannot breathe"."""
+    pairs = [i for i in range(len(doc) - 1) if doc[i].norm_ == "can" and doc[i + 1].norm_ == "not"]
+    if not pairs:
+        return
+    with doc.retokenize() as retokenizer:
+        for i in pairs:
+            retokenizer.merge(doc[i:i + 2], attrs={"NORM": "cannot"})
+
+
+def _safety_words(terms: Sequence[Tuple[str, str, str]], normalised: Any) -> Set[str]:
+    """Words typos lean to: one-word conditions and red flags ("wound", "chills"), and words of
+    longer ones that no other kind of term uses."""
+    safety: Set[str] = set()
+    single: Set[str] = set()
+    other: Set[str] = set()
+    for entity, _, term in terms:
+        words = {t.norm_ for t in normalised(term) if t.norm_.isalpha() and len(t.norm_) >= 3}
+        (safety if entity in SAFETY_ENTITIES else other).update(words)
+        if entity in SAFETY_ENTITIES and len(words) == 1 and len(term.split()) == 1:
+            single.update(words)
+    return (safety - other) | single
 
 
 def _idiom(doc: Doc, span: Span) -> bool:
     """"sick of my job", "sick and tired": a term used as an idiom, by the word after it."""
-    after = doc[span.end].norm_ if span.end < len(doc) else ""
-    return after in IDIOMS_BY_LAST_WORD.get(doc[span.end - 1].norm_, ())
+    after = tuple(t.norm_ for t in doc[span.end:span.end + 3])
+    return any(after[:len(words)] == words for words in IDIOMS_BY_LAST_WORD.get(doc[span.end - 1].norm_, ()))
 
 
 def _clot_sign_mentions(doc: Doc) -> List[Mention]:

@@ -3,15 +3,17 @@
 Used by the knowledge-base matcher (conditions, red flags, techniques... "pregant", "feaver",
 "chemotherepy", "sciatia") and by the crisis phrases ("sucidal", "threatning"). A word is only
 corrected when it is not itself an English word (symspellpy's own frequency list of 82,765 words):
-"wash" is never read as "rash", nor "cast" as "fast". One edit is allowed up to seven letters, two
-from eight (the second only when the first letter is right), and only when exactly one
-vocabulary word is that close.
+"wash" is never read as "rash", nor "cast" as "fast". Words of three letters or more are corrected
+("clt" is "clot"). One edit is allowed up to five letters, two
+from six (the second only when the first letter is right); of several words as close, a safety
+word wins ("rase" is "rash", not "race"), then the longest shared start, and a tie corrects nothing.
 """
 from __future__ import annotations
 
+from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import resources
-from typing import Dict, FrozenSet, Iterable, Tuple
+from typing import Dict, FrozenSet, Iterable, Optional, Tuple
 
 from symspellpy import SymSpell, Verbosity
 
@@ -29,9 +31,11 @@ def english_words() -> FrozenSet[str]:
 class Speller:
     """Corrects a word to the one vocabulary word it is a likely typo of, or leaves it alone."""
 
-    def __init__(self, vocabulary: Iterable[str], min_length: int = 4) -> None:
+    def __init__(self, vocabulary: Iterable[str], min_length: int = 3, priority: Iterable[str] = ()) -> None:
         self.vocabulary = frozenset(w for w in vocabulary if w.isalpha())
         self.min_length = min_length
+        # Where a typo is as close to several words, these win ("rase": "rash" before "race").
+        self.priority = frozenset(priority)
         self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for word in self.vocabulary:
             if len(word) >= min_length - 1:
@@ -50,10 +54,33 @@ class Speller:
             return cached
         corrected = word
         if word not in self._english and not any(w in self._english for w in also_words):
-            limit = 1 if len(word) <= 7 else 2
-            found = self._symspell.lookup(word, Verbosity.CLOSEST, max_edit_distance=limit)
-            if len(found) == 1 and (found[0].distance == 1 or found[0].term[0] == word[0]):
-                corrected = found[0].term
+            corrected = self._closest(word) or word
         if len(self._cache) < MAX_CACHED:
             self._cache[key] = corrected
         return corrected
+
+    def _closest(self, word: str) -> Optional[str]:
+        """The one best candidate: fewest edits, then a priority word, then the most letters shared at
+        both ends, the closest length and the most similar; none when two are still equally good."""
+        limit = 1 if len(word) <= 5 else 2
+        found = self._symspell.lookup(word, Verbosity.CLOSEST, max_edit_distance=limit)
+        candidates = [f.term for f in found if f.distance == 1 or f.term[0] == word[0]]
+        if not candidates:
+            return None
+        ranked = sorted(((t in self.priority, _shared_ends(word, t), -abs(len(t) - len(word)),
+                          round(SequenceMatcher(None, word, t).ratio(), 6)), t) for t in candidates)
+        best = ranked[-1]
+        if len(ranked) > 1 and ranked[-2][0] == best[0]:
+            return None
+        return best[1]
+
+
+def _shared_ends(a: str, b: str) -> int:
+    """Letters two words share at their start plus at their end: "dropy" is nearer "droopy" than "drop"."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return start + end
