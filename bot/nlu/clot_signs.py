@@ -89,8 +89,13 @@ def _sentence_is_a_warning(norms: Sequence[str], start: int, end: int, risk: boo
     single_leg = any(w in LEG for w in words)
     if strong and (one_sided or (risk and single_leg)):
         return True
-    exercise = any(w in EXERCISE for w in words)
-    return "pain" in signs and one_sided and risk and not exercise
+    return "pain" in signs and one_sided and risk and not _exercise_near_a_leg(words)
+
+
+def _exercise_near_a_leg(words: Sequence[str]) -> bool:
+    """"my calves ache after my run": exercise within a few words of the leg explains the pain."""
+    legs = [i for i, w in enumerate(words) if w in LEG or w == PLURAL_LEG]
+    return any(w in EXERCISE and any(abs(i - j) <= 8 for j in legs) for i, w in enumerate(words))
 
 
 def _negated(words: Sequence[str], i: int) -> bool:

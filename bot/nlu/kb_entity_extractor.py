@@ -24,6 +24,8 @@ from bot.knowledge.loader import read_knowledge_base
 from bot.nlu.matcher import VocabularyMatcher
 
 VOCABULARY_FILE = "vocabulary.json"
+# The message with its misspelled vocabulary words corrected, for the intent classifier.
+CORRECTED_TEXT = "corrected_text"
 
 
 @DefaultV1Recipe.register(
@@ -98,7 +100,10 @@ class KnowledgeBaseEntityExtractor(GraphComponent, EntityExtractorMixin):
             return messages
         for message in messages:
             text = message.get(TEXT) or ""
-            found = [m.as_entity(self.name) for m in self._matcher.find(text)]
+            mentions, corrected = self._matcher.read(text)
+            if corrected != text.lower():
+                message.set(CORRECTED_TEXT, corrected)
+            found = [m.as_entity(self.name) for m in mentions]
             if not found:
                 continue
             kept = [

@@ -19,6 +19,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.kb_entity_extractor import CORRECTED_TEXT
+
 from bot.nlu.intent_model import IntentModel, IntentModelSettings
 
 logger = logging.getLogger(__name__)
@@ -101,7 +103,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if self._model is None:
             return messages
         for message in messages:
-            ranking = self._model.ranking(message.get(TEXT) or "", self._config["ranking_length"])
+            # The knowledge-base extractor's spelling corrections ("pregant" -> "pregnant"), when it made any.
+            text = message.get(CORRECTED_TEXT) or message.get(TEXT) or ""
+            ranking = self._model.ranking(text, self._config["ranking_length"])
             entries = [{"name": name, "confidence": confidence} for name, confidence in ranking]
             message.set(INTENT, entries[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, entries, add_to_output=True)

@@ -67,6 +67,7 @@ CLOT_SIGNS = "calf_clot_signs"
 # A term's last word, and the words after it that make it an idiom rather than a health matter.
 IDIOMS_BY_LAST_WORD = {"sick": {("of",), ("and", "tired"), ("to", "death"), ("to", "the", "back")}}
 SAFETY_ENTITIES = {"condition", "red_flag"}
+PANIC_WORDS = {"panicking", "hyperventilating", "hyperventilate"}
 UNKNOWN_CONDITION = "unknown_condition"
 MINUTE_WORDS = {"min", "mins", "minute", "minutes"}
 HOUR_PHRASES = {("half", "an", "hour"): 30, ("half", "hour"): 30, ("an", "hour"): 60, ("one", "hour"): 60,
@@ -144,11 +145,18 @@ class VocabularyMatcher:
         lowered = text.lower()
         doc = self.nlp.make_doc(lowered if len(lowered) == len(text) else text)
         doc.user_data["text"] = text
+        corrections: Dict[int, str] = {}
         for token in doc:
             norm = normalise_word(token.text)
             if fuzzy and norm not in self.words:
-                norm = self.speller.correct(norm, token.lower_)
+                corrected = self.speller.correct(norm, token.lower_)
+                if corrected != norm:
+                    # The classifier reads words as typed: a plural stays plural ("shoulers" -> "shoulders").
+                    plural = token.lower_.endswith("s") and not norm.endswith("s") and not corrected.endswith("s")
+                    corrections[token.idx] = corrected + ("s" if plural else "")
+                    norm = corrected
             token.norm_ = norm
+        doc.user_data["corrections"] = corrections
         _merge_cannot(doc)
         if fuzzy:
             self._join_split_words(doc)
@@ -179,7 +187,15 @@ class VocabularyMatcher:
 
     def find(self, text: str) -> List[Mention]:
         """All mentions, longest match first on overlap, in text order."""
+        return self.read(text)[0]
+
+    def read(self, text: str) -> Tuple[List[Mention], str]:
+        """The mentions, and the text with its misspelled vocabulary words corrected ("pregant"
+        -> "pregnant"), so the intent classifier reads the message the same way."""
         doc = self._normalised_doc(text, fuzzy=True)
+        return self._mentions(doc), _corrected_text(doc)
+
+    def _mentions(self, doc: Doc) -> List[Mention]:
         spans = [Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)]
         spans = sorted(filter_spans(spans), key=lambda span: span.start)
         spans = [span for span in spans if not _idiom(doc, span)]
@@ -199,8 +215,37 @@ class VocabularyMatcher:
         mentions += _health_mentions(doc, spans)
         if not any(m.value == CLOT_SIGNS for m in mentions):
             mentions += _clot_sign_mentions(doc)
+        mentions = _without_panic_breathing(doc, mentions)
         original = doc.user_data["text"]
         return sorted((replace(m, text=original[m.start:m.end]) for m in mentions), key=lambda m: m.start)
+
+
+def _without_panic_breathing(doc: Doc, mentions: List[Mention]) -> List[Mention]:
+    """Fast breathing in a panic attack is frightening, not an emergency in itself: without chest
+    pain (or another red flag), breathing trouble told with a panic attack is not a red flag. The
+    mental-health answer still says when breathing trouble needs urgent help."""
+    norms = [t.norm_ for t in doc]
+    panic = any(n in PANIC_WORDS or (n in {"panic", "anxiety"} and i + 1 < len(norms) and norms[i + 1] == "attack")
+                for i, n in enumerate(norms))
+    flags = {m.value for m in mentions if m.entity == "red_flag"}
+    if not panic or flags - {"breathing_trouble"}:
+        return mentions
+    return [m for m in mentions if not (m.entity == "red_flag" and m.value == "breathing_trouble")]
+
+
+def _corrected_text(doc: Doc) -> str:
+    """The message (lower case) with each corrected word replaced by its vocabulary word."""
+    corrections: Dict[int, str] = doc.user_data.get("corrections") or {}
+    text = doc.text
+    if not corrections:
+        return text
+    parts: List[str] = []
+    position = 0
+    for token in doc:
+        if token.idx in corrections:
+            parts.append(text[position:token.idx] + corrections[token.idx])
+            position = token.idx + len(token.text)
+    return "".join(parts) + text[position:]
 
 
 def _merge_cannot(doc: Doc) -> None:

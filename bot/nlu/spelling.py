@@ -65,6 +65,9 @@ class Speller:
         limit = 1 if len(word) <= 5 else 2
         found = self._symspell.lookup(word, Verbosity.CLOSEST, max_edit_distance=limit)
         candidates = [f.term for f in found if f.distance == 1 or f.term[0] == word[0]]
+        if len(word) <= 3:
+            # "thx", "pls", "idk": chat shorthand; only a safety word is worth the guess ("clt").
+            candidates = [t for t in candidates if t in self.priority and len(t) > 3]
         if not candidates:
             return None
         ranked = sorted(((t in self.priority, _shared_ends(word, t), -abs(len(t) - len(word)),

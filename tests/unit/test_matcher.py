@@ -133,3 +133,15 @@ def test_time_available(matcher: VocabularyMatcher) -> None:
     assert minutes("got half an hour at lunch") == ["30"]
     assert minutes("I can stay for an hour") == ["60"]
     assert minutes("had surgery 30 years ago") == []
+
+
+def test_a_panic_attack_with_fast_breathing_is_not_an_emergency_but_with_chest_pain_it_is(matcher) -> None:
+    flags = lambda text: {m.value for m in matcher.find(text) if m.entity == "red_flag"}  # noqa: E731
+    assert flags("I get panic attacks where I can't breathe") == set()
+    assert flags("panic attack, chest pain and I can't breathe") == {"chest_pain", "breathing_trouble"}
+    assert flags("I can't breathe") == {"breathing_trouble"}
+
+
+def test_the_text_for_the_intent_classifier_has_its_vocabulary_typos_corrected(matcher) -> None:
+    assert matcher.read("Is it ok to get a masage while pregant?")[1] == "is it ok to get a massage while pregnant?"
+    assert matcher.read("I wash my hair")[1] == "i wash my hair"
