@@ -18,7 +18,7 @@ from actions.booking import FORM, ActionManageBooking
 from actions.handoff import ActionDefaultFallback, ActionHandoff
 from actions.knowledge import ActionAnswerTopic
 from actions.privacy import ActionForgetConversation
-from actions.safety import ActionEmergency, ActionSmallTalk, SafeAction
+from actions.safety import ActionCrisis, ActionEmergency, ActionSmallTalk, SafeAction
 from bot.knowledge.loader import read_knowledge_base
 from tests.actions.conftest import BookingChat, Conversation, payloads, texts
 from tests.conftest import PROJECT_ROOT
@@ -26,11 +26,12 @@ from tests.conftest import PROJECT_ROOT
 ACTIONS: Dict[str, Type[Action]] = {
     a().name(): a for a in (ActionAdvise, ActionExplainChoice, ActionShortAnswer, ActionDefaultFallback,
                             ActionHandoff, ActionAnswerTopic, ActionSmallTalk, ActionEmergency,
-                            ActionForgetConversation, ActionManageBooking)
+                            ActionForgetConversation, ActionManageBooking, ActionCrisis)
 }
-# Replies that are not answers about massage: the urgent message itself, and the confirmation
+# Replies that are not answers about massage: the urgent message itself, the crisis reply (which
+# comes before any condition's advice: tests/actions/test_crisis_actions.py), and the confirmation
 # before a conversation is deleted (a red flag never reaches it: it becomes report_emergency).
-EXEMPT = {"action_emergency", "action_forget_conversation"}
+EXEMPT = {"action_emergency", "action_crisis", "action_forget_conversation"}
 QUESTIONS = {
     "ask_what_is": "what is therapeutic massage",
     "ask_vs_relaxation": "how is it different from a relaxation massage",
@@ -53,6 +54,7 @@ QUESTIONS = {
     "ask_aftercare": "is it normal to be sore after a massage",
     "ask_first_visit": "what should I wear",
     "ask_source": "where does your information come from",
+    "ask_mental_health": "I get panic attacks, would massage help",
     "ask_why": "why that one",
     "ask_capabilities": "what can you do",
     "book_session": "can I book a session",
