@@ -13,7 +13,7 @@ sentence for the leg and its signs, over the whole message for what raises the r
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from spacy.tokens import Doc
 
@@ -39,6 +39,9 @@ RISKS = {
     ("replaced",), ("hysterectomy",), ("bed", "rest"), ("bedridden",), ("laid", "up"), ("immobile",), ("pregnant",), ("pregnancy",),
     ("clot",), ("dvt",), ("pill",), ("hospital",), ("crutche",), ("crutch",),
 }
+RISKS_BY_FIRST_WORD: Dict[str, List[Tuple[str, ...]]] = {}
+for _risk in RISKS:
+    RISKS_BY_FIRST_WORD.setdefault(_risk[0], []).append(_risk)
 CLOT_WORDS = {"clot", "dvt", "thrombosis"}
 SUSPICION = {"might", "maybe", "possible", "possibly", "suspect", "suspected", "worried", "scared", "scan",
              "ultrasound", "doppler"}
@@ -67,7 +70,7 @@ def _suspected_clot(words: Sequence[str]) -> bool:
 
 
 def _has_risk(norms: Sequence[str]) -> bool:
-    return any(tuple(norms[i:i + len(r)]) == r for i in range(len(norms)) for r in RISKS)
+    return any(tuple(norms[i:i + len(r)]) == r for i, norm in enumerate(norms) for r in RISKS_BY_FIRST_WORD.get(norm, ()))
 
 
 def _sentence_is_a_warning(norms: Sequence[str], start: int, end: int, risk: bool) -> bool:

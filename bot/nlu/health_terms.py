@@ -112,6 +112,8 @@ def find_ages(doc: Doc) -> List[Tuple[int, int, int]]:
 def find_unknown_conditions(doc: Doc, known: Sequence[Tuple[int, int]]) -> List[HealthSpan]:
     """Health conditions the person reports that no knowledge-base term covers."""
     norms = [t.norm_ for t in doc]
+    # The message as typed (the matcher tokenises it in lower case): "ME" and "MS" need capitals.
+    original = doc.user_data.get("text") or doc.text
     taken: Set[int] = {i for start, end in known for i in range(start, end)}
     found: List[HealthSpan] = []
 
@@ -129,7 +131,7 @@ def find_unknown_conditions(doc: Doc, known: Sequence[Tuple[int, int]]) -> List[
                 taken.update(range(i, i + length))
                 break
         else:
-            typed = doc.user_data.get("text", doc.text)[token.idx:token.idx + len(token.text)]
+            typed = original[token.idx:token.idx + len(token.text)]
             if typed in CAPITALISED_ONLY and _reported(norms, i):
                 found.append(HealthSpan(i, i + 1, CAPITALISED_ONLY[typed]))
                 taken.add(i)
@@ -138,7 +140,7 @@ def find_unknown_conditions(doc: Doc, known: Sequence[Tuple[int, int]]) -> List[
                 while end < len(norms) and norms[end] in DISEASE_WORDS:
                     end += 1
                 span = doc[i:end]
-                found.append(HealthSpan(i, end, doc.user_data.get("text", doc.text)[span.start_char:span.end_char]))
+                found.append(HealthSpan(i, end, original[span.start_char:span.end_char]))
                 taken.update(range(i, end))
     return found
 
