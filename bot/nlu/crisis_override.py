@@ -15,10 +15,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.crisis import find_crisis
+from bot.nlu.red_flag_override import set_intent
 
 CRISIS_INTENT = "report_crisis"
 
@@ -49,8 +50,5 @@ class CrisisIntentOverride(GraphComponent):
                 continue
             entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != "crisis"]
             message.set(ENTITIES, entities + [signal.as_entity(self.__class__.__name__)], add_to_output=True)
-            crisis = {"name": CRISIS_INTENT, "confidence": 1.0}
-            ranking = [crisis] + [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != CRISIS_INTENT]
-            message.set(INTENT, crisis, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            set_intent(message, CRISIS_INTENT)
         return messages

@@ -42,10 +42,16 @@ class RedFlagIntentOverride(GraphComponent):
         for message in messages:
             if not has_own_red_flag(message.get(ENTITIES) or []):
                 continue
-            emergency = {"name": EMERGENCY_INTENT, "confidence": 1.0}
-            ranking = [emergency] + [
-                r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != EMERGENCY_INTENT
-            ]
-            message.set(INTENT, emergency, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            set_intent(message, EMERGENCY_INTENT)
         return messages
+
+
+def set_intent(message: Message, name: str) -> None:
+    """Make `name` the message's intent with full confidence, first in the ranking.
+
+    The overrides (red flag, crisis) decide by rule, whatever the classifier said.
+    """
+    chosen = {"name": name, "confidence": 1.0}
+    ranking = [chosen] + [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+    message.set(INTENT, chosen, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
