@@ -283,3 +283,18 @@ def test_a_crisis_message_by_telegram_gets_the_crisis_reply(messaging) -> None:
     assert "988" in text and 0 <= text.index("911") < text.index("988")
     assert_crisis_reply_only(text)
     assert not sent[0]["body"].get("reply_markup")
+
+
+def test_a_crisis_message_by_slack_gets_the_crisis_reply(messaging) -> None:
+    fake = messaging["fake"]
+    before = len(fake.calls_to("/api/chat.postMessage"))
+    body = slack_event("honestly i dont see the point of going on anymore")
+    response = requests.post(f"{messaging['url']}/webhooks/slack/webhook", data=body,
+                             headers=slack_headers(body), timeout=30)
+    assert response.ok
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not fake.calls_to("/api/chat.postMessage")[before:]:
+        time.sleep(0.2)
+    sent = fake.calls_to("/api/chat.postMessage")[before:]
+    assert len(sent) == 1 and "988" in sent[0]["body"]["text"]
+    assert_crisis_reply_only(sent[0]["body"]["text"])
