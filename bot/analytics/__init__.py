@@ -3,7 +3,8 @@
 `consumer.py` reads the events Rasa publishes to RabbitMQ (its own queue, bound to Rasa's
 fanout exchange, so it does not take events from anyone else) and keeps, per day and channel:
 conversations, recommendations made, booking offers, handoffs, red flags, absolute
-contraindications and fallbacks, plus the messages that caused each fallback (what the assistant
-could not answer). `report.py` shows them behind the API token. `figures.py` is the pure part:
-which event counts as what.
+contraindications, fallbacks and crisis replies (in all and per tier), plus the messages that
+caused each fallback (what the assistant could not answer; never a crisis message). It also serves
+the report (HTML and JSON) behind the API token. `figures.py` is the pure part: which event counts
+as what.
 """
