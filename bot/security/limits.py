@@ -13,6 +13,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Deque, Dict, Optional, Tuple
 
+from bot.nlu.crisis import find_crisis
 from bot.security.settings import Rate
 
 # Friendly replies, in the assistant's voice.
@@ -149,10 +150,26 @@ class Verdict:
     reply: Optional[str] = None
 
 
+def crisis_excerpt(text: str, max_chars: int) -> Optional[str]:
+    """For a message too long to read that speaks of a crisis: the part around it, within the limit.
+
+    Someone in crisis must get the crisis reply, not "that message is too long"; only this excerpt
+    reaches the assistant and is stored.
+    """
+    signal = find_crisis(text)
+    if signal is None:
+        return None
+    start = max(0, min(signal.start - max_chars // 4, len(text) - max_chars))
+    return text[start:start + max_chars].strip() or None
+
+
 def screen_message(raw: Any, max_chars: int, intents: Collection[str], entities: Collection[str]) -> Verdict:
     """The cleaned text, or the friendly reply that takes its place (too long, empty, bad payload)."""
     text = clean_text(raw)
     if len(text) > max_chars:
+        excerpt = crisis_excerpt(text, max_chars)
+        if excerpt:
+            return Verdict(text=excerpt)
         return Verdict(text="", reply=TOO_LONG.format(limit=f"{max_chars:,}"))
     stripped = text.strip()
     if not stripped:

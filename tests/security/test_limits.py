@@ -139,3 +139,12 @@ def test_settings_come_from_the_environment_with_safe_defaults() -> None:
     assert custom.max_message_chars == 500
     assert custom.allowed_origins == ("https://spa.example", "https://b.example")
     assert custom.address_rate == Rate(10, 30) and custom.retention_days == 7
+
+
+def test_a_message_too_long_to_read_that_speaks_of_a_crisis_is_read_around_it() -> None:
+    story = "my back has been sore for months and nothing helps. " * 30
+    text = story + "honestly i dont want to be here anymore. " + story
+    verdict = screen_message(text, 1000, INTENTS, ENTITIES)
+    assert verdict.reply is None
+    assert len(verdict.text) <= 1000 and "i dont want to be here anymore" in verdict.text
+    assert screen_message(story * 2, 1000, INTENTS, ENTITIES).reply == limits.TOO_LONG.format(limit="1,000")
