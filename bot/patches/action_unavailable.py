@@ -6,7 +6,8 @@ carries on with no events, so the person gets an empty reply (silence). Every re
 assistant comes from a custom action, so a stopped or unreachable action server would make the
 whole assistant silent. This patch catches exactly those failures and returns one bot message,
 "I'm having trouble right now, here is how to reach the team" with the spa's phone, email and
-hours from `data/kb/spa.yml`. The next message tries the action server again, so the assistant
+hours from `data/kb/spa.yml`; for a message from someone in crisis, the crisis reply instead
+(`data/kb/crisis.yml`), so that reply never depends on the action server. The next message tries the action server again, so the assistant
 recovers by itself when the action server is back (no restart of the Rasa server).
 
 Not caught: `ActionExecutionRejection` (forms rely on it) and malformed responses (a bug, not
@@ -22,7 +23,8 @@ import asyncio
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, List, Tuple
 
 import aiohttp
 import yaml
@@ -31,9 +33,13 @@ from rasa.shared.core.events import BotUttered, Event
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import ClientResponseError
 
+from bot.advice import crisis as crisis_protocol
+from bot.advice.crisis import crisis_in
+
 logger = logging.getLogger(__name__)
 
 SPA_FILE = Path(__file__).resolve().parents[2] / "data" / "kb" / "spa.yml"
+CRISIS_FILE = SPA_FILE.with_name("crisis.yml")
 UPSTREAM_SOURCES = {
     "rasa.core.actions.action.RemoteAction.run":
         "ccabf6f1160d527a157fad5bd285ce69e8221b1bcad23f8a61499b4360a1c17e",
@@ -61,6 +67,23 @@ def trouble_text() -> str:
     return text + " Or try again in a few minutes."
 
 
+@lru_cache(maxsize=1)
+def _crisis_knowledge() -> Tuple[Dict[str, str], Any, Dict[str, str]]:
+    """The spa, its country's crisis resources and the crisis wording, from data/kb (read once)."""
+    spa = (yaml.safe_load(SPA_FILE.read_text(encoding="utf-8")) or {}).get("spa", {})
+    content = yaml.safe_load(CRISIS_FILE.read_text(encoding="utf-8")) or {}
+    countries = {str(entry["id"]): entry for entry in content.get("crisis", [])}
+    resources = SimpleNamespace(**countries.get(str(spa.get("country")), countries.get("US", {})))
+    return spa, resources, content.get("crisis_messages", {})
+
+
+def crisis_reply_from_files(crisis: Any) -> Any:
+    """Someone in crisis gets the crisis reply even when no action server answers: the same
+    wording and numbers as `action_crisis`, read from the knowledge-base files."""
+    spa, resources, messages = _crisis_knowledge()
+    return crisis_protocol.crisis_reply(crisis, resources, messages, spa)
+
+
 def is_unavailable(error: BaseException) -> bool:
     """A failure of the action server itself (down, unreachable, 5xx, timed out), not a
     rejection or a malformed answer."""
@@ -84,6 +107,14 @@ async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, d
     except Exception as error:  # noqa: BLE001 - re-raised unless it is an outage
         if not is_unavailable(error):
             raise
+        latest = getattr(tracker, "latest_message", None)
+        crisis = crisis_in(getattr(latest, "entities", None) or [])
+        if crisis is not None:
+            logger.error("Action server unavailable for '%s' (%s); sent the crisis reply.", self.name(),
+                         type(error).__name__)
+            reply = crisis_reply_from_files(crisis)
+            return [BotUttered(text=reply.text, data={"buttons": list(reply.buttons)} if reply.buttons else {},
+                               metadata=dict(TROUBLE_METADATA))]
         logger.error("Action server unavailable for '%s' (%s); sent the apology.", self.name(), type(error).__name__)
         return [BotUttered(text=trouble_text(), metadata=dict(TROUBLE_METADATA))]
 

@@ -87,3 +87,17 @@ def test_bad_gateway_from_the_balancer_is_an_outage() -> None:
         raise RasaException("Failed to execute custom action 'x'") from ClientResponseError(502, "Bad Gateway", "")
     except RasaException as error:
         assert action_unavailable.is_unavailable(error)
+
+
+def test_someone_in_crisis_gets_the_crisis_reply_even_with_no_action_server() -> None:
+    from rasa.shared.core.events import UserUttered
+
+    message = UserUttered("i want to end my life", intent={"name": "report_crisis", "confidence": 1.0},
+                          entities=[{"entity": "crisis", "value": "suicide", "start": 10, "end": 21}])
+    tracker = DialogueStateTracker("someone in crisis", [])
+    tracker.update(message)
+    action = RemoteAction("action_crisis", EndpointConfig("http://127.0.0.1:9/webhook"))
+    events = asyncio.run(action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator({}), tracker,
+                                    Domain.empty()))
+    assert len(events) == 1 and "988" in events[0].text and "I'm really glad you told me" in events[0].text
+    assert "having trouble" not in events[0].text
