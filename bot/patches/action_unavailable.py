@@ -23,8 +23,7 @@ import asyncio
 import logging
 from functools import lru_cache
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List
 
 import aiohttp
 import yaml
@@ -33,13 +32,12 @@ from rasa.shared.core.events import BotUttered, Event
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import ClientResponseError
 
-from bot.advice import crisis as crisis_protocol
 from bot.advice.crisis import crisis_in
+from bot.knowledge import crisis_files
 
 logger = logging.getLogger(__name__)
 
 SPA_FILE = Path(__file__).resolve().parents[2] / "data" / "kb" / "spa.yml"
-CRISIS_FILE = SPA_FILE.with_name("crisis.yml")
 UPSTREAM_SOURCES = {
     "rasa.core.actions.action.RemoteAction.run":
         "ccabf6f1160d527a157fad5bd285ce69e8221b1bcad23f8a61499b4360a1c17e",
@@ -65,23 +63,6 @@ def trouble_text() -> str:
     else:
         text += " Please contact the spa's team directly."
     return text + " Or try again in a few minutes."
-
-
-@lru_cache(maxsize=1)
-def _crisis_knowledge() -> Tuple[Dict[str, str], Any, Dict[str, str]]:
-    """The spa, its country's crisis resources and the crisis wording, from data/kb (read once)."""
-    spa = (yaml.safe_load(SPA_FILE.read_text(encoding="utf-8")) or {}).get("spa", {})
-    content = yaml.safe_load(CRISIS_FILE.read_text(encoding="utf-8")) or {}
-    countries = {str(entry["id"]): entry for entry in content.get("crisis", [])}
-    resources = SimpleNamespace(**countries.get(str(spa.get("country")), countries.get("US", {})))
-    return spa, resources, content.get("crisis_messages", {})
-
-
-def crisis_reply_from_files(crisis: Any) -> Any:
-    """Someone in crisis gets the crisis reply even when no action server answers: the same
-    wording and numbers as `action_crisis`, read from the knowledge-base files."""
-    spa, resources, messages = _crisis_knowledge()
-    return crisis_protocol.crisis_reply(crisis, resources, messages, spa)
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -112,7 +93,7 @@ async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, d
         if crisis is not None:
             logger.error("Action server unavailable for '%s' (%s); sent the crisis reply.", self.name(),
                          type(error).__name__)
-            reply = crisis_reply_from_files(crisis)
+            reply = crisis_files.crisis_reply(crisis)
             return [BotUttered(text=reply.text, data={"buttons": list(reply.buttons)} if reply.buttons else {},
                                metadata=dict(TROUBLE_METADATA))]
         logger.error("Action server unavailable for '%s' (%s); sent the apology.", self.name(), type(error).__name__)

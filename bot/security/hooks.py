@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import retention
+from bot.knowledge import crisis_files
 from bot.security import limits, logs
 from bot.security.settings import Settings
 from bot.security.token import token_matches
@@ -184,7 +185,9 @@ class MessageGuard:
             except Exception as failure:  # never let a message take the channel down
                 logger.error("Handling a %s message failed (%s).", channel, type(failure).__name__)
                 logger.debug("Details of the failure", exc_info=True)
-                await self._reply(message, limits.SOMETHING_WENT_WRONG)
+                # Someone in crisis gets the crisis reply even when the message could not be handled.
+                crisis = crisis_files.crisis_reply_for_text(message.text)
+                await self._reply(message, crisis.text if crisis else limits.SOMETHING_WENT_WRONG)
 
     async def _may_continue(self, message: UserMessage, channel: str) -> bool:
         """A conversation belongs to the channel it started in: a sender id typed into the REST

@@ -144,3 +144,30 @@ def test_bodies_over_the_webhook_limit_are_refused_before_any_channel_reads_them
     check = middleware(auth_token="t", env={"MAX_WEBHOOK_BYTES": "100"})
     assert check(FakeRequest("/webhooks/rest/webhook", "POST", body=b"x" * 100)) is None
     assert check(FakeRequest("/webhooks/rest/webhook", "POST", body=b"x" * 101)).status == 413
+
+
+def _guarded_reply(text: str) -> list:
+    import asyncio
+    from types import SimpleNamespace
+
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from bot.security.hooks import MessageGuard
+    from bot.security.settings import Settings
+
+    async def failing(message: UserMessage) -> None:
+        raise RuntimeError("the lock store is away")
+
+    app = SimpleNamespace(ctx=SimpleNamespace())
+    guard = MessageGuard(app, failing, Settings.from_env({}))  # type: ignore[arg-type]
+    output = CollectingOutputChannel()
+    asyncio.run(guard(UserMessage(text, output, "guard-test", input_channel="rest")))
+    return [m["text"] for m in output.messages]
+
+
+def test_a_message_that_cannot_be_handled_gets_the_apology_but_a_crisis_gets_the_crisis_reply() -> None:
+    from bot.security import limits
+
+    assert _guarded_reply("what is swedish massage") == [limits.SOMETHING_WENT_WRONG]
+    [crisis] = _guarded_reply("i dont want to be here anymore")
+    assert "988" in crisis and "I'm really glad you told me" in crisis
