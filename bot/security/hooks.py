@@ -166,7 +166,10 @@ class MessageGuard:
         key = f"{channel}:{message.sender_id}"
         if not self.conversations.allow(key):
             logger.warning("Rate limit: a %s conversation sent too many messages.", channel)
-            if collecting or self.conversations.first_refusal(key):
+            crisis = crisis_files.crisis_reply_for_text(message.text)
+            if crisis is not None:
+                await self._reply(message, crisis.text)  # never "wait a minute" to someone in crisis
+            elif collecting or self.conversations.first_refusal(key):
                 await self._reply(message, limits.TOO_FAST)
             return
         raw = message.text if isinstance(message.text, str) else ""

@@ -82,11 +82,16 @@ def other_messages() -> Iterator[Tuple[str, str]]:
     for name in ("conversations.yml", "init_conversations.yml"):
         yield from ((name, text) for text in _strings(yaml.safe_load((ROOT / "bench" / name).read_text())))
     for path in sorted((ROOT / "tests").rglob("*.py")):
+        if "crisis" in path.name:
+            continue  # the crisis layer's own tests send crisis messages on purpose
         source = path.read_text()
-        if "crisis" in source:
-            continue  # tests of the crisis layer send crisis messages on purpose
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value:
+        tree = ast.parse(source)
+        # So do the tests elsewhere that check a crisis path (their function mentions it).
+        skipped = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+                   and "crisis" in (ast.get_source_segment(source, node) or "") for inner in ast.walk(node)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value
+                    and id(node) not in skipped):
                 yield path.name, node.value
 
 

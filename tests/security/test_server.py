@@ -188,6 +188,8 @@ def test_one_conversation_is_limited_with_a_friendly_reply(secured) -> None:
     assert all("didn't get any text" in r for r in replies)
     assert "faster than I can read" in text_of(say(secured, "too-fast", "hello"))
     assert "Hi" in text_of(say(secured, "someone-else-meanwhile", "hello"))
+    # Someone in crisis is never told to wait: the crisis reply, even over the limit.
+    assert "988" in text_of(say(secured, "too-fast", "i dont want to be here anymore"))
 
 
 def test_one_client_address_is_limited_with_a_friendly_429(secured) -> None:
