@@ -138,3 +138,14 @@ def test_a_crisis_reply_is_shown_then_cleared_by_the_idle_reset(browser, servers
     page.wait_for_timeout(500)
     assert user_turns(servers, sender) == []  # deleted on the server too
     context.close()
+
+
+def test_the_crisis_reply_on_the_kiosk_screen(browser, servers, screenshot_dir) -> None:
+    context, page = kiosk(browser, servers, "")
+    page.get_by_label("Type a question").fill("I don't want to be here anymore")
+    page.get_by_role("button", name="Send").tap()
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("988")
+    assert page.get_by_role("button", name="Start again").is_visible()
+    page.screenshot(path=str(screenshot_dir / "kiosk-crisis.png"))
+    context.close()
