@@ -139,7 +139,7 @@ def report_html(data: Dict[str, Any]) -> str:
         + "".join(f"<td>{figures.get(m, 0)}</td>" for m in METRICS) + "</tr>"
         for day, channels in data["days"].items() for channel, figures in channels.items())
     unanswered = "".join(f"<li>{html.escape(u['text'])} ({u['count']})</li>" for u in data["unanswered"])
-    return (f"<!doctype html><meta charset=utf-8><title>Assistant figures</title>"
+    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>Assistant figures</title>"
             f"<h1>Daily figures per channel</h1><table border=1><tr><th>day</th><th>channel</th>{head}</tr>{rows}</table>"
             f"<p>Crisis replies: how many times the assistant gave someone the emergency number and the "
             f"crisis or abuse line (the tiers are the most urgent of each message). What they wrote is "
