@@ -8,10 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.advice import ActionAdvise, at_recommendation_stage, current_recommendation
-from actions.safety import SafeAction
+from actions.safety import SafeAction, crisis_line_reminder
 from actions.tracker_state import latest_entities, latest_intent
 from bot.advice.preface import Preface
-from bot.advice import crisis as crisis_protocol
 from bot.knowledge import queries
 
 HEALTH_TOPICS = {"ask_contraindications", "ask_pregnancy", "ask_aftercare"}
@@ -108,9 +107,7 @@ def _spa_addendum(intent: str) -> str | None:
         prices = queries.settings("spa").get("prices")
         return f"At {queries.settings('spa').get('name', 'our spa')}: {prices}" if prices else None
     if intent == "ask_mental_health":
-        spa = queries.settings("spa")
-        return crisis_protocol.reminder(
-            queries.crisis_resource(spa["country"]), queries.settings("crisis_messages"), spa)
+        return crisis_line_reminder()
     if intent == "ask_source":
         sources = queries.all_sources()
         return "\n".join(f"- {s.title}: {s.url}" for s in sources) if sources else None

@@ -9,7 +9,7 @@ thanks, goodbye) is answered by `ActionSmallTalk`, not by domain templates, so i
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -42,11 +42,20 @@ def answer_crisis(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
     crisis = crisis_protocol.crisis_in(tracker.latest_message.get("entities") or [])
     if crisis is None:
         return None
-    spa = queries.settings("spa")
-    resources = queries.crisis_resource(spa["country"])
-    reply = crisis_protocol.crisis_reply(crisis, resources, queries.settings("crisis_messages"), spa)
+    reply = crisis_protocol.crisis_reply(crisis, *_crisis_wording())
     dispatcher.utter_message(text=reply.text, buttons=list(reply.buttons))
     return [SlotSet(CRISIS_SUPPORT, CRISIS_GIVEN)]
+
+
+def crisis_line_reminder() -> str:
+    """"Whenever you need it, <the spa's country's crisis line>"."""
+    return crisis_protocol.reminder(*_crisis_wording())
+
+
+def _crisis_wording() -> Tuple[Any, Dict[str, str], Dict[str, str]]:
+    """The spa's country's crisis resources, the crisis wording and the spa (knowledge base)."""
+    spa = queries.settings("spa")
+    return queries.crisis_resource(spa["country"]), queries.settings("crisis_messages"), spa
 
 
 class SafeAction(Action, metaclass=ABCMeta):
@@ -113,9 +122,7 @@ class SafeAction(Action, metaclass=ABCMeta):
             answer = [_without_offers(message) for message in answer]
         dispatcher.messages.extend(m for m in answer if m.get("text") or m.get("buttons") or m.get("response"))
         if support == CRISIS_GIVEN and not said and self.reminds_of_crisis_line:
-            spa = queries.settings("spa")
-            dispatcher.utter_message(text=crisis_protocol.reminder(
-                queries.crisis_resource(spa["country"]), queries.settings("crisis_messages"), spa))
+            dispatcher.utter_message(text=crisis_line_reminder())
             events.append(SlotSet(CRISIS_SUPPORT, CRISIS_REMINDED))
         if asked:
             # They asked for a massage themselves: from now on, what they asked for is answered in full.
@@ -193,9 +200,6 @@ class ActionCrisis(SafeAction):
     ) -> List[Dict[Text, Any]]:
         # Reached only when the intent was set without a crisis entity (a typed "/report_crisis"):
         # the suicide-tier reply is the safe answer then.
-        spa = queries.settings("spa")
-        reply = crisis_protocol.crisis_reply(
-            crisis_protocol.Crisis(crisis_protocol.SUICIDE), queries.crisis_resource(spa["country"]),
-            queries.settings("crisis_messages"), spa)
+        reply = crisis_protocol.crisis_reply(crisis_protocol.Crisis(crisis_protocol.SUICIDE), *_crisis_wording())
         dispatcher.utter_message(text=reply.text)
         return [SlotSet(CRISIS_SUPPORT, CRISIS_GIVEN)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import spacy
 from spacy.matcher import PhraseMatcher
@@ -117,10 +117,8 @@ class VocabularyMatcher:
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
         self.labels: Dict[str, Tuple[str, str]] = {}
         self.words: set = set()
-        self.speller = Speller(())
-        terms_list = list(terms)
-        for entity, canonical, term in terms_list:
-            pattern = self._normalised_doc(term)
+        patterns = [(entity, canonical, term, self._normalised_doc(term)) for entity, canonical, term in terms]
+        for entity, canonical, _, pattern in patterns:
             if not len(pattern):
                 continue
             label = f"{entity}|{canonical}"
@@ -129,14 +127,14 @@ class VocabularyMatcher:
             self.words.update(t.norm_ for t in pattern)
         # Two-word terms written as one ("bloodclot", "bloodthinners") match too.
         self._joined_forms: set = set()
-        for entity, canonical, term in terms_list:
+        for entity, canonical, term, _ in patterns:
             if len(term.split()) == 2 and all(w.isalpha() for w in term.split()):
                 joined = self._normalised_doc(term.replace(" ", ""))
                 if len(joined) == 1:
                     self.matcher.add(f"{entity}|{canonical}", [joined])
                     self._joined_forms.add(joined[0].norm_)
         self.words |= self._joined_forms
-        self.speller = Speller(self.words, priority=_safety_words(terms_list, self._normalised_doc))
+        self.speller = Speller(self.words, priority=_safety_words(patterns))
 
     def _normalised_doc(self, text: str, fuzzy: bool = False) -> Doc:
         # Tokenised in lower case: spaCy splits "can't" but not "CAN'T" (the same length, so the
@@ -259,14 +257,14 @@ def _merge_cannot(doc: Doc) -> None:
             retokenizer.merge(doc[i:i + 2], attrs={"NORM": "cannot"})
 
 
-def _safety_words(terms: Sequence[Tuple[str, str, str]], normalised: Any) -> Set[str]:
+def _safety_words(patterns: Sequence[Tuple[str, str, str, Doc]]) -> Set[str]:
     """Words typos lean to: one-word conditions and red flags ("wound", "chills"), and words of
     longer ones that no other kind of term uses."""
     safety: Set[str] = set()
     single: Set[str] = set()
     other: Set[str] = set()
-    for entity, _, term in terms:
-        words = {t.norm_ for t in normalised(term) if t.norm_.isalpha() and len(t.norm_) >= 3}
+    for entity, _, term, pattern in patterns:
+        words = {t.norm_ for t in pattern if t.norm_.isalpha() and len(t.norm_) >= 3}
         (safety if entity in SAFETY_ENTITIES else other).update(words)
         if entity in SAFETY_ENTITIES and len(words) == 1 and len(term.split()) == 1:
             single.update(words)

@@ -119,17 +119,22 @@ def slack_event(text: str) -> bytes:
                   "text": text, "ts": f"{time.time():.6f}"}}).encode()
 
 
-def test_slack_message_gets_a_reply(messaging) -> None:
+def slack_sent(messaging, text: str) -> List[Dict[str, Any]]:
+    """Post a signed Slack message event; the chat.postMessage calls the assistant made for it."""
     fake = messaging["fake"]
     before = len(fake.calls_to("/api/chat.postMessage"))
-    body = slack_event("is massage covered by insurance")
+    body = slack_event(text)
     response = requests.post(f"{messaging['url']}/webhooks/slack/webhook", data=body,
                              headers=slack_headers(body), timeout=30)
     assert response.ok
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not fake.calls_to("/api/chat.postMessage")[before:]:
         time.sleep(0.2)
-    sent = fake.calls_to("/api/chat.postMessage")[before:]
+    return fake.calls_to("/api/chat.postMessage")[before:]
+
+
+def test_slack_message_gets_a_reply(messaging) -> None:
+    sent = slack_sent(messaging, "is massage covered by insurance")
     assert any("HSA" in (c["body"].get("text") or "") for c in sent)
     assert all(c["body"]["channel"] == "D0001" for c in sent)
 
@@ -286,15 +291,6 @@ def test_a_crisis_message_by_telegram_gets_the_crisis_reply(messaging) -> None:
 
 
 def test_a_crisis_message_by_slack_gets_the_crisis_reply(messaging) -> None:
-    fake = messaging["fake"]
-    before = len(fake.calls_to("/api/chat.postMessage"))
-    body = slack_event("honestly i dont see the point of going on anymore")
-    response = requests.post(f"{messaging['url']}/webhooks/slack/webhook", data=body,
-                             headers=slack_headers(body), timeout=30)
-    assert response.ok
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not fake.calls_to("/api/chat.postMessage")[before:]:
-        time.sleep(0.2)
-    sent = fake.calls_to("/api/chat.postMessage")[before:]
+    sent = slack_sent(messaging, "honestly i dont see the point of going on anymore")
     assert len(sent) == 1 and "988" in sent[0]["body"]["text"]
     assert_crisis_reply_only(sent[0]["body"]["text"])
