@@ -14,8 +14,12 @@ the tracker comes from the cached events, without reading, parsing or deserialis
 entry also keeps those events replayed into a tracker (as rasa's `from_events` does, then only
 each turn's new events), and hands out a duplicate of it (bot/patches/tracker_copy.py), so the
 conversation is not replayed from its start on every turn.
-Anything else falls back to Rasa's own code and drops the entry: a marker that changed (the
-conversation was deleted on request, purged by retention, or written by another process), a
+When another process (a second replica) only added events after the cached ones, just those
+rows are read and replayed onto the cached tracker: with a balancer that sends a conversation's
+turns to alternate replicas, each replica otherwise re-read and replayed the whole conversation on
+every turn, and two replicas served fewer replies than one.
+Anything else falls back to Rasa's own code and drops the entry: a marker that changed otherwise
+(the conversation was deleted on request, purged by retention, a new session), a
 turn that started a new session (Rasa then reads only the new session's events), a tracker that
 was not built from the cached events, `retrieve_full_tracker`, and entries idle for TTL_S (so a
 forgotten conversation does not linger in memory).
@@ -78,6 +82,7 @@ def _cache(store: SQLTrackerStore) -> "OrderedDict[str, Cached]":
 class Statements(NamedTuple):
     marker: Any
     insert: Any
+    newer: Any
 
 
 def _statements(store: SQLTrackerStore) -> Statements:
@@ -88,7 +93,9 @@ def _statements(store: SQLTrackerStore) -> Statements:
     if statements is None:
         table = store.SQLEvent.__table__
         statements = store.__dict__["_event_cache_statements"] = Statements(
-            sa.text(f"SELECT count(id), max(id) FROM {table.name} WHERE sender_id = :sender_id"), table.insert())
+            sa.text(f"SELECT count(id), max(id) FROM {table.name} WHERE sender_id = :sender_id"), table.insert(),
+            sa.text(f"SELECT data FROM {table.name} WHERE sender_id = :sender_id AND id > :low AND id <= :high "
+                    "ORDER BY id"))
     return statements
 
 
@@ -113,7 +120,9 @@ async def _retrieve(self: SQLTrackerStore, sender_id: str,
     _forget_idle(cache, now)
     with self.engine.connect() as connection:
         marker = _marker(self, connection, sender_id)
-    cached = cache.pop(sender_id, None)
+        cached = cache.pop(sender_id, None)
+        if cached is not None and cached.marker != marker:
+            cached = _caught_up(self, connection, sender_id, cached, marker)
     if cached is not None and cached.marker == marker:
         replay = cached.replay or DialogueStateTracker.from_events(sender_id, list(cached.events), self.domain.slots)
         cache[sender_id] = cached._replace(used_at=now, replay=replay)
@@ -122,6 +131,29 @@ async def _retrieve(self: SQLTrackerStore, sender_id: str,
     if tracker is not None:  # read after the marker: at worst newer, then the next marker differs
         cache[sender_id] = Cached(tuple(tracker.events), marker, now)
     return tracker
+
+
+def _caught_up(store: SQLTrackerStore, connection: Any, sender_id: str, cached: Cached,
+               marker: Marker) -> Optional[Cached]:
+    """The cached entry moved on to `marker` when the database only added events after the cached
+    ones (another replica answered the conversation's last turns): those rows are read, parsed and
+    replayed onto the cached tracker, instead of the whole conversation. None when anything else
+    changed (rows deleted, a new session), so Rasa's own retrieve decides."""
+    count, highest = marker
+    low = cached.marker[1]
+    if low is None or highest is None or count <= cached.marker[0] or highest <= low:
+        return None
+    rows = connection.execute(_statements(store).newer, {"sender_id": sender_id, "low": low, "high": highest}).all()
+    if cached.marker[0] + len(rows) != count:
+        return None
+    stored = [Event.from_parameters(json.loads(data)) for (data,) in rows]
+    if any(event is None or isinstance(event, SessionStarted) for event in stored):
+        return None
+    replay = cached.replay  # popped from the cache: no one else holds it
+    if replay is not None:
+        for event in stored:
+            replay.update(event)
+    return Cached(cached.events + tuple(stored), marker, cached.used_at, replay)
 
 
 def handed_out(replay: DialogueStateTracker) -> DialogueStateTracker:

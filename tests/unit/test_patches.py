@@ -437,6 +437,38 @@ def test_writes_by_another_process_are_seen(tmp_path: Any) -> None:
     asyncio.run(conversation())
 
 
+def test_two_replicas_taking_turns_read_only_each_others_new_events(tmp_path: Any, monkeypatch: Any) -> None:
+    """A balancer sends a conversation's turns to alternate replicas: each one reads only the
+    turn the other added, and hands out exactly the tracker Rasa would have read."""
+    first, second = sql_store(tmp_path / "tracker.db"), sql_store(tmp_path / "tracker.db")
+    upstream_reads: List[int] = []
+    original = tracker_event_cache.UPSTREAM_RETRIEVE
+
+    async def counting(*args: Any) -> Any:
+        upstream_reads.append(id(args[0]))
+        return await original(*args)
+
+    async def conversation() -> None:
+        tracker = await first.get_or_create_tracker("visitor")
+        turn(tracker, "hi", at=1.0)
+        await first.save(tracker)
+        for number in range(8):
+            store = (first, second)[number % 2]
+            monkeypatch.setattr(tracker_event_cache, "UPSTREAM_RETRIEVE", counting)
+            tracker = await store.retrieve("visitor")
+            monkeypatch.setattr(tracker_event_cache, "UPSTREAM_RETRIEVE", original)
+            upstream = await original(store, "visitor", False)
+            assert full_state(tracker) == full_state(upstream)
+            assert full_state(tracker.copy()) == full_state(tracker_copy.UPSTREAM(upstream))
+            turn(tracker, f"message {number}", at=10.0 + number)
+            await store.save(tracker)
+        for store in (first, second):
+            assert as_stored(await store.retrieve("visitor")) == await upstream_view(store, "visitor")
+
+    asyncio.run(conversation())
+    assert upstream_reads == [id(first), id(second)]  # each one's first read; later turns caught up
+
+
 def test_a_new_session_reads_only_its_own_events(tmp_path: Any) -> None:
     store = sql_store(tmp_path / "tracker.db")
 
