@@ -1,8 +1,9 @@
 """Rasa's endpoints.yml and credentials.yml, written from the environment.
 
 The embedded default needs no server: SQLite tracker store, in-memory lock store, no event
-broker. Setting the variables below switches to the production path (PostgreSQL, Redis,
-RabbitMQ) and turns on messaging channels. Secrets are never written out: the files refer to
+broker. Setting the variables below switches to the production path (PostgreSQL for the
+conversations and their locks, RabbitMQ fed by the event outbox; Redis locks with
+LOCK_STORE=redis) and turns on messaging channels. Secrets are never written out: the files refer to
 them as ${VAR}, which Rasa reads from the environment when it starts.
 
 The tracker store is bot.retention.PrivateSQLTrackerStore (Rasa's SQL store that can delete a
@@ -23,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TRACKER_DB = ".data/tracker.db"
 TRACKER_STORE = "bot.retention.PrivateSQLTrackerStore"
 REST_CHANNEL = "bot.channels.web.CheckedRestInput"
+LOCK_STORE = "bot.delivery.locks.PostgresLockStore"
 
 CHANNELS = {
     # channel: (connector module path, {credential key: environment variable}, secret keys)
@@ -56,7 +58,14 @@ def endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
     else:
         tracker_db = env.get("TRACKER_DB_PATH", DEFAULT_TRACKER_DB)
         config["tracker_store"] = {"type": TRACKER_STORE, "dialect": "sqlite", "db": tracker_db}
-    if env.get("REDIS_HOST"):
+    lock_store = lock_store_kind(env)
+    if lock_store == "postgres":
+        tracker = config["tracker_store"]
+        config["lock_store"] = {"type": LOCK_STORE, "url": tracker["url"], "port": tracker["port"], "db": tracker["db"],
+                                "username": tracker["username"], "password": "${TRACKER_DB_PASSWORD}",
+                                "pool_size": int(env.get("LOCK_POOL_SIZE", "60")),
+                                "wait_s": float(env.get("LOCK_WAIT_S", "30"))}
+    elif lock_store == "redis":
         config["lock_store"] = {
             "type": "redis",
             "url": env["REDIS_HOST"],
@@ -66,14 +75,32 @@ def endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
         if env.get("REDIS_PASSWORD"):
             config["lock_store"]["password"] = "${REDIS_PASSWORD}"
     if env.get("RABBITMQ_HOST"):
-        config["event_broker"] = {
-            "type": "pika",
-            "url": env["RABBITMQ_HOST"],
-            "username": env.get("RABBITMQ_USER", "guest"),
-            "password": "${RABBITMQ_PASSWORD}",
-            "queues": [env.get("RABBITMQ_QUEUE", "rasa_events")],
-        }
+        if env.get("TRACKER_DB_HOST"):
+            # The outbox relay (bot/delivery/outbox.py) publishes what the tracker store wrote.
+            config["tracker_store"]["outbox"] = True
+        else:
+            config["event_broker"] = {
+                "type": "pika",
+                "url": env["RABBITMQ_HOST"],
+                "username": env.get("RABBITMQ_USER", "guest"),
+                "password": "${RABBITMQ_PASSWORD}",
+                "queues": [env.get("RABBITMQ_QUEUE", "rasa_events")],
+            }
     return config
+
+
+def lock_store_kind(env: Mapping[str, str]) -> Optional[str]:
+    """LOCK_STORE (postgres, redis or memory); by default PostgreSQL's advisory locks when the
+    tracker store is on PostgreSQL, else Redis when REDIS_HOST is set, else Rasa's in-memory one."""
+    chosen = (env.get("LOCK_STORE") or "").strip().lower()
+    postgres = bool(env.get("TRACKER_DB_HOST")) and env.get("TRACKER_DB_DIALECT", "postgresql") == "postgresql"
+    if chosen in ("", "postgres", "postgresql") and postgres:
+        return "postgres"
+    if chosen in ("", "redis") and env.get("REDIS_HOST"):
+        return "redis"
+    if chosen not in ("", "memory", "postgres", "postgresql", "redis"):
+        raise ValueError(f"LOCK_STORE must be postgres, redis or memory, not {chosen!r}")
+    return None
 
 
 def credentials(env: Mapping[str, str]) -> Dict[str, Any]:

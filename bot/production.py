@@ -40,10 +40,12 @@ DEFAULTS: Dict[str, str] = {
     "RABBITMQ_USER": "guest",
     "RABBITMQ_PASSWORD": "guest",
     "RABBITMQ_QUEUE": "rasa_events",
-    "TICKET_LOCK_LIFETIME": "10",  # Rasa's: seconds before a dead replica's conversation lock expires
+    "LOCK_STORE": "postgres",  # conversation locks: PostgreSQL advisory locks (or redis)
+    "TICKET_LOCK_LIFETIME": "10",  # Rasa's Redis locks only: seconds before a dead replica's lock expires
     "TRUSTED_PROXIES": "1",  # the replicas sit behind the balancer
     "ANALYTICS_PORT": "5070",  # the analytics consumer's staff report (also at /staff/report on RASA_PORT)
     "ANALYTICS_QUEUE": "rasa_analytics",  # its own queue on Rasa's exchange
+    "RELAY_PORT": "5071",  # the event outbox relay's /health (bot/delivery/outbox.py)
 }
 SECRETS = {"TRACKER_DB_PASSWORD", "RABBITMQ_PASSWORD", "REDIS_PASSWORD", "RASA_TOKEN"}
 
@@ -111,10 +113,12 @@ def create_database(s: Mapping[str, str]) -> bool:
 def nginx_conf(s: Mapping[str, str], run_dir: Path) -> str:
     """nginx in front of the Rasa replicas and the action servers.
 
-    A refused connection, a reset or a 502/503 from one replica is retried once on the other
-    (also for POST: a killed replica has not saved the turn, Rasa saves it at the end), and the
-    failed replica is left out for a few seconds. Rasa's Redis lock store keeps two messages of
-    one conversation from running at once, whichever replica gets them."""
+    A refused connection, a reset or a 502/503 from one replica is retried once on the other,
+    also for POST: every message carries an id, and a conversation that already handled it
+    answers from the stored turn (bot/delivery/once.py), so a retry never handles a message twice.
+    The failed replica is left out for a few seconds. The conversation lock (PostgreSQL advisory
+    locks, or Redis) keeps two messages of one conversation from running at once, whichever
+    replica gets them."""
     rasa = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"
                      for p in replica_ports(s["RASA_REPLICA_BASE_PORT"], s["RASA_REPLICAS"]))
     # max_fails=0: an action server is tried again at once when it comes back (a refused
@@ -194,8 +198,9 @@ def main(argv: List[str] | None = None) -> int:
     args = parser.parse_args(argv)
     s = settings(os.environ)
     if args.command == "wait":
-        services = [(s["TRACKER_DB_HOST"], int(s["TRACKER_DB_PORT"])), (s["REDIS_HOST"], int(s["REDIS_PORT"])),
-                    (s["RABBITMQ_HOST"], int(s["RABBITMQ_PORT"]))]
+        services = [(s["TRACKER_DB_HOST"], int(s["TRACKER_DB_PORT"])), (s["RABBITMQ_HOST"], int(s["RABBITMQ_PORT"]))]
+        if s["LOCK_STORE"] == "redis":
+            services.append((s["REDIS_HOST"], int(s["REDIS_PORT"])))
         missing = wait_for(services, float(os.environ.get("SERVICES_TIMEOUT_S", "60")))
         for host, port in missing:
             print(f"not reachable: {host}:{port}", file=sys.stderr)

@@ -30,13 +30,15 @@ import os
 import sys
 import time
 from datetime import datetime
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, List, Mapping, Optional
 
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.booking import store as bookings
+from bot.delivery import outbox as event_outbox
+from bot.delivery.retry import retrying
 
 logger = logging.getLogger(__name__)
 
@@ -58,23 +60,52 @@ def forget_requested(tracker: DialogueStateTracker) -> bool:
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
-    """Rasa's SQL tracker store that can delete a conversation and events past retention.
+    """Rasa's SQL tracker store that can delete a conversation and events past retention, and
+    that never loses a turn while its database is away.
 
     `booking_database_url` (endpoints.yml, optional) is where booking requests live when it is not
-    DATABASE_URL.
+    DATABASE_URL. `outbox: true` writes each new event into the event outbox in the same
+    transaction (bot/delivery/outbox.py; production), and Rasa's own broker is not used.
+    Reads and writes that fail because the database is unreachable are retried until
+    STORE_RETRY_S, then raise `StoreUnavailable` (bot/delivery/retry.py); Rasa's in-memory
+    fallback, which kept such turns off the record, is switched off (bot/patches/no_memory_fallback.py).
     """
 
-    def __init__(self, *args: Any, booking_database_url: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, booking_database_url: Optional[str] = None, outbox: bool = False,
+                 **kwargs: Any) -> None:
         self.booking_database_url = booking_database_url
+        self.outbox = bool(outbox)
         super().__init__(*args, **kwargs)
         # SQLAlchemy error messages otherwise include the row being written: the message text.
         self.engine.hide_parameters = True
+        if self.outbox:
+            event_outbox.create_table(self.engine)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        return await retrying(lambda: super(PrivateSQLTrackerStore, self).retrieve(sender_id), "reading a conversation")
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        return await retrying(lambda: super(PrivateSQLTrackerStore, self).retrieve_full_tracker(conversation_id),
+                              "reading a conversation")
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if forget_requested(tracker):
-            await self.delete_conversation(tracker.sender_id, with_bookings=True)
+            await retrying(lambda: self.delete_conversation(tracker.sender_id, with_bookings=True),
+                           "deleting a conversation")
             return
-        await super().save(tracker)
+        # Retrying is safe: a write that did not commit left nothing behind, and one that did is
+        # found by Rasa's count of the stored events, so only the rest is written.
+        await retrying(lambda: super(PrivateSQLTrackerStore, self).save(tracker), "saving a turn")
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """With the outbox the relay publishes the events, once they are stored."""
+        if not self.outbox:
+            await super().stream_events(tracker)
+
+    def events_written(self, connection: Any, sender_id: str, serialised_events: List[str]) -> None:
+        """Called by the save in the transaction that wrote the events (bot/patches/tracker_event_cache.py)."""
+        if self.outbox:
+            event_outbox.write(connection, sender_id, serialised_events)
 
     async def delete_conversation(self, sender_id: str, with_bookings: bool = False) -> int:
         """Delete every stored event of the conversation, and with "forget me" its booking
@@ -83,6 +114,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(
                 synchronize_session=False)
+            if self.outbox:
+                event_outbox.forget(session, sender_id)
             session.commit()
         logger.info("Deleted a conversation on request (%d events, %d booking requests).", deleted, requests)
         return deleted

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The production profile on one machine (make run-prod): the knowledge base and the tracker store
-# on PostgreSQL, Rasa's Redis lock store, the RabbitMQ event broker, RASA_REPLICAS Rasa servers
-# and ACTION_REPLICAS action servers behind nginx. Every setting comes from the environment
+# The production profile on one machine (make run-prod): the knowledge base, the tracker store
+# and the conversation locks on PostgreSQL, the event outbox published to RabbitMQ by its relay,
+# RASA_REPLICAS Rasa servers and ACTION_REPLICAS action servers behind nginx. Every setting comes from the environment
 # (bot/production.py has the defaults; the README's "Production" section explains each).
 # A process that dies is started again after PROD_RESTART_DELAY_S, as an orchestrator would;
 # Ctrl-C or SIGTERM stops everything.
@@ -21,7 +21,8 @@ eval "$("$VENV_BIN/python" -m bot.production env)"
 export RASA_PORT ACTIONS_PORT RASA_REPLICAS ACTION_REPLICAS RASA_REPLICA_BASE_PORT ACTION_REPLICA_BASE_PORT \
   TRACKER_DB_HOST TRACKER_DB_PORT TRACKER_DB_NAME TRACKER_DB_USER TRACKER_DB_PASSWORD \
   REDIS_HOST REDIS_PORT REDIS_DB RABBITMQ_HOST RABBITMQ_PORT RABBITMQ_USER RABBITMQ_PASSWORD RABBITMQ_QUEUE \
-  TICKET_LOCK_LIFETIME TRUSTED_PROXIES DATABASE_URL ACTION_ENDPOINT_URL ANALYTICS_PORT ANALYTICS_QUEUE
+  LOCK_STORE TICKET_LOCK_LIFETIME TRUSTED_PROXIES DATABASE_URL ACTION_ENDPOINT_URL ANALYTICS_PORT ANALYTICS_QUEUE \
+  RELAY_PORT
 
 mkdir -p "$RUN_DIR/logs" "$RUN_DIR/pids" "$RUN_DIR/nginx-tmp" .data
 RUN_DIR="$(cd "$RUN_DIR" && pwd)"  # absolute: nginx resolves paths from its own prefix
@@ -51,6 +52,7 @@ for i in $(seq 0 $((RASA_REPLICAS - 1))); do
   add "rasa-$((i + 1))" "$VENV_BIN/python -m bot.server run --enable-api --port $((RASA_REPLICA_BASE_PORT + i)) --model $MODEL --endpoints $RUN_DIR/endpoints.yml --credentials $RUN_DIR/credentials.yml"
 done
 add analytics "$VENV_BIN/python -m bot.analytics.consumer"
+add outbox-relay "$VENV_BIN/python -m bot.delivery.outbox"
 add nginx "$NGINX -c $RUN_DIR/nginx.conf -e $RUN_DIR/logs/nginx-error.log -g 'daemon off;'"
 
 start() {
@@ -86,6 +88,7 @@ ready() {
     curl -fsS "http://127.0.0.1:$((ACTION_REPLICA_BASE_PORT + i))/health" >/dev/null 2>&1 || return 1
   done
   curl -fsS "http://127.0.0.1:$ANALYTICS_PORT/health" >/dev/null 2>&1 || return 1
+  curl -fsS "http://127.0.0.1:$RELAY_PORT/health" >/dev/null 2>&1 || return 1
   curl -fsS "http://127.0.0.1:$RASA_PORT/" >/dev/null 2>&1
 }
 for _ in $(seq 1 480); do
@@ -102,7 +105,7 @@ The production stack is ready: $RASA_REPLICAS Rasa replicas and $ACTION_REPLICAS
   REST channel:  curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
                    -H 'Content-Type: application/json' -d '{"sender": "me", "message": "hi"}'
   HTTP API:      http://localhost:$RASA_PORT/status?token=...  (the token: \$RASA_TOKEN or ${RASA_TOKEN_FILE:-.data/rasa-token})
-  Stores:        PostgreSQL $TRACKER_DB_HOST:$TRACKER_DB_PORT/$TRACKER_DB_NAME, Redis $REDIS_HOST:$REDIS_PORT/$REDIS_DB, RabbitMQ $RABBITMQ_HOST queue $RABBITMQ_QUEUE
+  Stores:        PostgreSQL $TRACKER_DB_HOST:$TRACKER_DB_PORT/$TRACKER_DB_NAME (conversations; locks: $LOCK_STORE), RabbitMQ $RABBITMQ_HOST queue $RABBITMQ_QUEUE (from the event outbox)
   Staff report:  http://localhost:$RASA_PORT/staff/report.html?token=...  (daily figures per channel, from the event stream)
   Logs and pids: $RUN_DIR/logs/, $RUN_DIR/pids/
 Press Ctrl-C to stop.

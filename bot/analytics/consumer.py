@@ -12,8 +12,10 @@ words: deleted after this many days, like conversations).
 Crisis replies are counted per day, channel and tier; the text of a crisis message is never kept
 (figures.py decides, and `purge` also removes any such text kept before the crisis layer).
 
-Each event is counted and acknowledged after its transaction commits: a crash between the two
-counts that event again when it is redelivered (at least once).
+Each event is counted and acknowledged after its transaction commits, and its `event_id` (set by
+the event outbox relay, bot/delivery/outbox.py) is recorded in the same transaction: an event
+delivered again (a crash before the acknowledgement, or the relay publishing it twice) is
+recognised and not counted twice.
 """
 from __future__ import annotations
 
@@ -43,6 +45,9 @@ conversations = sa.Table("analytics_conversations", metadata,
                          sa.Column("day", sa.String(10), primary_key=True),
                          sa.Column("sender_id", sa.String(255), primary_key=True),
                          sa.Column("channel", sa.String(64), nullable=False))
+seen_events = sa.Table("analytics_seen_events", metadata,
+                        sa.Column("event_id", sa.String(64), primary_key=True),
+                        sa.Column("day", sa.String(10), nullable=False, index=True))
 fallbacks = sa.Table("analytics_fallbacks", metadata,
                      sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                      sa.Column("day", sa.String(10), nullable=False, index=True),
@@ -81,6 +86,11 @@ class Figures:
             else:
                 self.last_user_text[sender] = event.get("text") or ""
         with self.engine.begin() as c:
+            event_id = event.get("event_id")
+            if isinstance(event_id, str) and event_id:
+                if c.execute(sa.select(seen_events.c.event_id).where(seen_events.c.event_id == event_id)).first():
+                    return  # published again by the outbox relay (at least once): counted already
+                c.execute(seen_events.insert().values(event_id=event_id, day=counted.day))
             channel = counted.channel
             seen = c.execute(sa.select(conversations.c.channel).where(
                 conversations.c.day == counted.day, conversations.c.sender_id == sender)).first()
@@ -108,6 +118,8 @@ class Figures:
                 cutoff = (date.today() - timedelta(days=days)).isoformat()
                 c.execute(fallbacks.delete().where(fallbacks.c.day < cutoff))
                 c.execute(conversations.delete().where(conversations.c.day < cutoff))
+            # Event ids are kept a few days: the relay re-publishes within seconds, never weeks later.
+            c.execute(seen_events.delete().where(seen_events.c.day < (date.today() - timedelta(days=7)).isoformat()))
             crisis = [i for i, text in c.execute(sa.select(fallbacks.c.id, fallbacks.c.text)) if keepable(text) is None]
             for start in range(0, len(crisis), 500):
                 c.execute(fallbacks.delete().where(fallbacks.c.id.in_(crisis[start:start + 500])))

@@ -14,12 +14,17 @@ is opened in the server's loop. Slack's connector is used as it is. SMS (and
 WhatsApp through Twilio) has no buttons: this Twilio channel sends them as a numbered list in the
 same message, and maps a reply such as "2" to that option, looking the options up in the
 conversation's tracker so it works with several Rasa replicas.
+
+Each app's own id for a message becomes the message id (Twilio's MessageSid, Telegram's
+update_id, Slack's event_id): a webhook the app re-delivers because it missed our answer is
+recognised and not handled a second time (bot/delivery/once.py).
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from contextvars import ContextVar
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -31,10 +36,26 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.numbered import last_buttons, numbered_text, resolve_numbered_reply
+from bot.delivery import once
 from bot.security import webhooks
 
 logger = logging.getLogger(__name__)
 MAX_SENDER_CHARS = 64
+# The app's id of the message in the request being handled: set by each channel's request
+# middleware, read when Rasa's connector hands the message on (same request, same task).
+_app_message_id: ContextVar[Optional[str]] = ContextVar("app_message_id", default=None)
+
+
+def _remember_message_id(channel: str, value: Any) -> None:
+    _app_message_id.set(f"{channel}:{value}" if isinstance(value, (str, int)) and not isinstance(value, bool)
+                        and str(value) else None)
+
+
+def _with_app_message_id(on_new_message: Callable[[UserMessage], Awaitable[Any]]
+                         ) -> Callable[[UserMessage], Awaitable[Any]]:
+    async def handler(message: UserMessage) -> Any:
+        return await on_new_message(once.with_message_id(message, _app_message_id.get()))
+    return handler
 
 
 def _refuse(channel: str, request: Request) -> HTTPResponse:
@@ -94,6 +115,7 @@ class NumberedTwilioInput(TwilioInput):
             return _bad("From is missing.")
         if not isinstance(body, str) and not self._is_location_message(request):
             return _bad("Body is missing.")
+        _remember_message_id(self.name(), request.form.get("MessageSid"))
         return None
 
     def get_output_channel(self) -> NumberedTwilioOutput:
@@ -106,7 +128,7 @@ class NumberedTwilioInput(TwilioInput):
             message.text = await self._resolve(server.get("app"), message.sender_id, message.text)
             await on_new_message(message)
 
-        blueprint = super().blueprint(with_numbers_resolved)
+        blueprint = super().blueprint(_with_app_message_id(with_numbers_resolved))
 
         @blueprint.middleware("request")
         async def signed_only(request: Request) -> Optional[HTTPResponse]:
@@ -173,10 +195,13 @@ class TelegramWebhookInput(TelegramInput):
             return None
         if not webhooks.telegram_request_is_authentic(request.headers, self.secret_token):
             return _refuse(self.name(), request)
-        return None if telegram_update_is_well_formed(request.body) else _bad("Not a Telegram update.")
+        if not telegram_update_is_well_formed(request.body):
+            return _bad("Not a Telegram update.")
+        _remember_message_id(self.name(), json.loads(request.body)["update_id"])
+        return None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        blueprint = super().blueprint(_with_app_message_id(on_new_message))
 
         @blueprint.middleware("request")
         async def signed_only(request: Request) -> Optional[HTTPResponse]:
@@ -220,12 +245,23 @@ class SignedSlackInput(SlackInput):
         return "slack"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        blueprint = super().blueprint(_with_app_message_id(on_new_message))
 
         @blueprint.middleware("request")
         async def signed_only(request: Request) -> Optional[HTTPResponse]:
             if request.path.endswith("/webhook") and not self.is_request_from_slack_authentic(request):
                 return _refuse(self.name(), request)
+            _remember_message_id(self.name(), slack_event_id(request.body))
             return None
 
         return blueprint
+
+
+def slack_event_id(body: bytes) -> Optional[str]:
+    """The Events API's event_id of a JSON request (None for slash commands and button presses)."""
+    try:
+        data = json.loads(body or b"")
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
+    event_id = data.get("event_id") if isinstance(data, dict) else None
+    return event_id if isinstance(event_id, str) else None

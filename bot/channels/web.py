@@ -1,7 +1,10 @@
 """Input channels that speak Rasa's REST protocol: the REST channel, the website widget and the
 reception kiosk.
 
-All three take POST {"sender", "message"} at .../webhook and answer with the replies as JSON.
+All three take POST {"sender", "message", "message_id"} at .../webhook and answer with the
+replies as JSON. `message_id` is optional: a message sent again with the same id (a retry after a
+lost answer) gets the replies it got the first time and changes nothing (bot/delivery/once.py);
+the widget and the kiosk send one with every message.
 Unlike Rasa's own REST channel they check the body first and answer a clear 4xx (never a 500)
 when it is not a JSON object with a string sender id and a string message. The widget and the
 kiosk also serve their own static files, so `make run` needs no second web server:
@@ -26,6 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.delivery import once
 from bot.security.limits import SENDER_PATTERN, SOMETHING_WENT_WRONG, BadRequest, parse_rest_body
 
 logger = logging.getLogger(__name__)
@@ -57,13 +61,13 @@ class CheckedRestInput(RestInput):
         @blueprint.route("/webhook", methods=["POST"], name=f"{self.name()}_receive")
         async def receive(request: Request) -> HTTPResponse:
             try:
-                sender, text = parse_rest_body(request.body, request.headers.get("content-type"))
+                sender, text, message_id = parse_rest_body(request.body, request.headers.get("content-type"))
             except BadRequest as bad:
                 return response.json(bad.body(), status=bad.status)
             collector = CollectingOutputChannel()
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=self.get_metadata(request))
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                                 metadata=self.get_metadata(request)))
+                await on_new_message(once.with_message_id(message, message_id))
             except Exception as failure:  # the message guard normally catches these already
                 logger.error("Handling a %s message failed (%s).", self.name(), type(failure).__name__)
                 return response.json([{"recipient_id": sender, "text": SOMETHING_WENT_WRONG}])

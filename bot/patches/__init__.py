@@ -24,6 +24,7 @@ PATCHES: List[str] = [
     "bot.patches.rule_policy_state_window",  # RulePolicy predicts from the last states its rules look at
     "bot.patches.tracker_copy",  # a tracker copied from a replay kept up to date, not replayed again
     "bot.patches.tracker_event_cache",  # SQL tracker store: no re-reading a conversation each turn
+    "bot.patches.no_memory_fallback",  # a tracker store error is not hidden in one replica's memory
     "bot.patches.sqlite_tracker_journal",  # SQLite tracker store: WAL, no disk flush per commit
     "bot.patches.action_unavailable",  # action server down: a polite apology, not silence
     "bot.patches.redis_lock_atomic",  # Redis lock store: tickets in one transaction across replicas

@@ -24,7 +24,8 @@ turn that started a new session (Rasa then reads only the new session's events),
 was not built from the cached events, `retrieve_full_tracker`, and entries idle for TTL_S (so a
 forgotten conversation does not linger in memory).
 
-`save` writes the same rows as Rasa's own `save`; when the database still holds exactly the
+`save` writes the same rows as Rasa's own `save` (and calls the store's `events_written` hook,
+if it has one, in the same transaction); when the database still holds exactly the
 cached events (marker read in the same transaction), it skips Rasa's count query, since that
 count is the number of cached events. That path runs on a plain connection, not an ORM session
 (whose set-up was most of the SQL cost of a turn), with the turn's rows in one multi-row INSERT
@@ -176,7 +177,16 @@ async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
         rows = _rows(self, sender_id, list(self._additional_events(session, tracker)))
         if rows:
             session.execute(self.SQLEvent.__table__.insert(), [row for row, _ in rows])
+            _written(self, session, sender_id, rows)
         session.commit()
+
+
+def _written(store: SQLTrackerStore, connection: Any, sender_id: str, rows: List[Tuple[Dict[str, Any], str]]) -> None:
+    """A store's `events_written(connection, sender_id, serialised_events)`, when it has one, in
+    the transaction that wrote the rows (bot.retention's store writes its event outbox there)."""
+    hook = getattr(store, "events_written", None)
+    if hook is not None:
+        hook(connection, sender_id, [serialised for _, serialised in rows])
 
 
 def _rows(store: SQLTrackerStore, sender_id: str, events: List[Event]) -> List[Tuple[Dict[str, Any], str]]:
@@ -204,6 +214,7 @@ def _append(store: SQLTrackerStore, tracker: DialogueStateTracker, cached: Cache
         rows = _rows(store, sender_id, list(itertools.islice(tracker.events, len(cached.events), None)))
         if rows:
             connection.execute(_statements(store).insert, [row for row, _ in rows])
+            _written(store, connection, sender_id, rows)
         marker = _marker(store, connection, sender_id)
     stored = [Event.from_parameters(json.loads(serialised)) for _, serialised in rows]
     if marker[0] == cached.marker[0] + len(rows) and all(

@@ -11,7 +11,8 @@ the agent in `rasa.core.channels.channel.register`. `install()` wraps both:
   at /staff (bot/staff: its own login replaces the API token there; the other checks apply).
 - register: every channel's message handler is wrapped in `MessageGuard` (length cap, empty
   text, forged payloads, per-conversation rate limit, conversation ownership, log redaction,
-  no exception reaches the channel).
+  no exception reaches the channel), and the agent handles each message id once
+  (bot/delivery/once.py) instead of Rasa's `Agent.handle_message`.
 
 tests/security/test_hooks.py fails when the upstream functions change.
 """
@@ -27,11 +28,14 @@ from typing import Any, Awaitable, Callable, Collection, Dict, List, Optional, T
 from urllib.parse import urljoin, urlparse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.lock_store import LockError
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import retention
+from bot.delivery import once
+from bot.delivery.retry import StoreUnavailable
 from bot.knowledge import crisis_files
 from bot.security import limits, logs
 from bot.security.settings import Settings
@@ -47,6 +51,9 @@ WEBHOOK_PREFIX = "/webhooks/"
 SIGNED_CHANNELS = {"telegram", "twilio", "slack"}
 PUBLIC_PATHS = {"/"}
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+# Failures after which nothing of the message was handled or stored: the person may send it again.
+NOT_HANDLED = (StoreUnavailable, LockError)
 
 _settings: Optional[Settings] = None
 
@@ -180,17 +187,18 @@ class MessageGuard:
                 await self._reply(message, verdict.reply)
                 return
             message.text = verdict.text
-            if not await self._may_continue(message, channel):
-                await self._reply(message, limits.OTHER_CHANNEL)
-                return
             try:
+                if not await self._may_continue(message, channel):
+                    await self._reply(message, limits.OTHER_CHANNEL)
+                    return
                 await self.handler(message)
             except Exception as failure:  # never let a message take the channel down
                 logger.error("Handling a %s message failed (%s).", channel, type(failure).__name__)
                 logger.debug("Details of the failure", exc_info=True)
                 # Someone in crisis gets the crisis reply even when the message could not be handled.
                 crisis = crisis_files.crisis_reply_for_text(message.text)
-                await self._reply(message, crisis.text if crisis else limits.SOMETHING_WENT_WRONG)
+                fallback = limits.TRY_AGAIN_SOON if isinstance(failure, NOT_HANDLED) else limits.SOMETHING_WENT_WRONG
+                await self._reply(message, crisis.text if crisis else fallback)
 
     async def _may_continue(self, message: UserMessage, channel: str) -> bool:
         """A conversation belongs to the channel it started in: a sender id typed into the REST
@@ -252,7 +260,7 @@ def install() -> None:
         """Rasa's register (rasa/core/channels/channel.py) with the guard around the handler."""
 
         async def handler(message: UserMessage) -> None:
-            await app.ctx.agent.handle_message(message)
+            await once.handle(app.ctx.agent, message)
 
         guard = MessageGuard(app, handler, settings())
         _guards.append(guard)

@@ -11,7 +11,7 @@ import time
 import unicodedata
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Deque, Dict, Optional, Tuple
+from typing import Any, Callable, Collection, Deque, Dict, NamedTuple, Optional, Tuple
 
 from bot.nlu.crisis import find_crisis
 from bot.security.settings import Rate
@@ -24,6 +24,10 @@ TOO_FAST = "You're sending messages faster than I can read them. Please wait a m
 NOT_UNDERSTOOD = "Sorry, I didn't understand that. Could you say it in your own words?"
 OTHER_CHANNEL = "This conversation can't be continued here. Please start a new one."
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment."
+# The conversation store was unreachable for longer than STORE_RETRY_S: the message was not handled
+# (nothing of it is stored), so sending it again is safe.
+TRY_AGAIN_SOON = ("Sorry, I couldn't take your message just now, so nothing was saved. "
+                  "Please send it again in a moment.")
 
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9._:@+\-]{1,128}$")
 # Rasa's own payload syntax: /intent, /intent@0.9, /intent{"entity": "value"}.
@@ -80,8 +84,15 @@ def check_payload(text: str, intents: Collection[str], entities: Collection[str]
     return True
 
 
-def parse_rest_body(body: bytes, content_type: Optional[str]) -> Tuple[str, str]:
-    """(sender, message) from a REST-protocol request, or BadRequest saying what is wrong."""
+class RestMessage(NamedTuple):
+    sender: str
+    message: str
+    message_id: Optional[str] = None  # the client's id for this message (retries send the same one)
+
+
+def parse_rest_body(body: bytes, content_type: Optional[str]) -> RestMessage:
+    """Sender, message and the optional message id from a REST-protocol request, or BadRequest
+    saying what is wrong."""
     media = (content_type or "").split(";")[0].strip().lower()
     if media and media not in ("application/json", "text/plain"):
         raise BadRequest(415, "unsupported_media_type", "Send the message as JSON (Content-Type: application/json).")
@@ -98,7 +109,11 @@ def parse_rest_body(body: bytes, content_type: Optional[str]) -> Tuple[str, str]
         raise BadRequest(400, "invalid_sender", '"sender" must be a string of 1 to 128 letters, digits or ._:@+-')
     if not isinstance(message, str):
         raise BadRequest(400, "invalid_message", '"message" must be a string.')
-    return sender, message
+    message_id = data.get("message_id")
+    if message_id is not None and (not isinstance(message_id, str) or not SENDER_PATTERN.match(message_id)):
+        raise BadRequest(400, "invalid_message_id", '"message_id", when sent, must be a string of 1 to 128 letters, '
+                                                    'digits or ._:@+-')
+    return RestMessage(sender, message, message_id)
 
 
 class RateLimiter:

@@ -115,13 +115,19 @@
   /* POST a message; resolves to the assistant's replies, rejects when the server can't be reached.
    * A refusal with a reason (too long, too many messages: 4xx with {"message"}) is shown as the
    * assistant's reply. */
-  function send(endpoint, sender, message, timeoutMs) {
+  /* One id per message, sent again with it on "Try again": the server answers a message it
+     already handled with the same replies instead of handling it twice. */
+  function newMessageId() {
+    return "m-" + newSenderId();
+  }
+
+  function send(endpoint, sender, message, messageId, timeoutMs) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, timeoutMs || 20000) : null;
     return fetch(endpoint, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sender, message: message }),
+      body: JSON.stringify({ sender: sender, message: message, message_id: messageId || newMessageId() }),
       signal: controller ? controller.signal : undefined,
     }).then(function (response) {
       if (timer) clearTimeout(timer);
@@ -160,6 +166,7 @@
     conversationDeleted: conversationDeleted,
     forget: forget,
     newSenderId: newSenderId,
+    newMessageId: newMessageId,
     renderRich: renderRich,
     renderPlain: renderPlain,
     quickReplies: quickReplies,

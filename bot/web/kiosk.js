@@ -62,13 +62,14 @@
     element.scrollIntoView({ block: "end" });
   }
 
-  function say(shown, payload) {
+  function say(shown, payload, messageId) {
+    var id = messageId || core.newMessageId();
     showChat();
     add("user", shown);
     typing.hidden = false;
     var current = sender;
     started = true;
-    core.send(endpoint, sender, payload).then(function (replies) {
+    core.send(endpoint, sender, payload, id).then(function (replies) {
       if (current !== sender) return;
       typing.hidden = true;
       if (core.conversationDeleted(replies)) { reset(); return; }
@@ -80,7 +81,7 @@
       element.className = "k-msg k-bot k-error";
       element.setAttribute("role", "alert");
       element.appendChild(core.renderPlain("Sorry, the assistant can't be reached right now. Please ask at the desk."));
-      element.appendChild(button("Try again", function () { element.remove(); say(shown, payload); }));
+      element.appendChild(button("Try again", function () { element.remove(); say(shown, payload, id); }));
       log.appendChild(element);
     });
   }

@@ -201,7 +201,7 @@
       log.scrollTop = log.scrollHeight;
     }
 
-    function showError(shown, payload) {
+    function showError(shown, payload, messageId) {
       var element = document.createElement("div");
       element.className = "mc-msg mc-bot mc-error";
       element.setAttribute("role", "alert");
@@ -210,7 +210,7 @@
       element.appendChild(text);
       element.appendChild(button("", "Try again", function () {
         element.remove();
-        deliver(payload);
+        deliver(payload, messageId);
       }));
       log.appendChild(element);
       log.scrollTop = log.scrollHeight;
@@ -221,9 +221,10 @@
       deliver(payload);
     }
 
-    function deliver(payload) {
+    function deliver(payload, messageId) {
+      var id = messageId || window.MassageChatCore.newMessageId();
       typing.hidden = false;
-      window.MassageChatCore.send(endpoint, state.sender, payload).then(function (replies) {
+      window.MassageChatCore.send(endpoint, state.sender, payload, id).then(function (replies) {
         typing.hidden = true;
         if (window.MassageChatCore.conversationDeleted(replies)) {
           // Deleted on the server: forget it here too and go on as a new conversation.
@@ -237,7 +238,7 @@
         });
       }, function () {
         typing.hidden = true;
-        showError(null, payload);
+        showError(null, payload, id);
       });
     }
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import time
+import uuid
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
@@ -59,8 +61,12 @@ def post_twilio(messaging, form: Dict[str, str], signature: Optional[str] = "sig
     return requests.post(f"{messaging['url']}/webhooks/twilio/webhook", data=form, headers=headers, timeout=30)
 
 
-def telegram_update(chat_id: int, text: str) -> Dict[str, Any]:
-    return {"update_id": chat_id * 10, "message": {
+UPDATE_IDS = itertools.count(int(time.time()))
+
+
+def telegram_update(chat_id: int, text: str, update_id: Optional[int] = None) -> Dict[str, Any]:
+    """A Telegram update; each has its own update_id unless one is given (a re-delivery)."""
+    return {"update_id": update_id or next(UPDATE_IDS), "message": {
         "message_id": 1, "date": int(time.time()), "text": text,
         "from": {"id": chat_id, "is_bot": False, "first_name": "Ana", "language_code": "en"},
         "chat": {"id": chat_id, "first_name": "Ana", "type": "private"}}}
@@ -79,8 +85,9 @@ def test_telegram_message_gets_a_reply_with_buttons(messaging) -> None:
     assert all(call["body"]["chat_id"] == "5001" for call in sent)
 
 
-def twilio_form(sender: str, text: str) -> Dict[str, str]:
-    return {"From": sender, "To": CHANNEL_ENV["TWILIO_NUMBER"], "Body": text, "MessageSid": "SM" + "1" * 32,
+def twilio_form(sender: str, text: str, sid: Optional[str] = None) -> Dict[str, str]:
+    """An incoming SMS; each has its own MessageSid unless one is given (a re-delivery)."""
+    return {"From": sender, "To": CHANNEL_ENV["TWILIO_NUMBER"], "Body": text, "MessageSid": sid or "SM" + uuid.uuid4().hex,
             "AccountSid": CHANNEL_ENV["TWILIO_ACCOUNT_SID"], "NumMedia": "0"}
 
 
@@ -111,19 +118,19 @@ def slack_headers(body: bytes) -> Dict[str, str]:
             "X-Slack-Signature": f"v0={digest}"}
 
 
-def slack_event(text: str) -> bytes:
+def slack_event(text: str, event_id: Optional[str] = None) -> bytes:
     return json.dumps({
         "token": "verification", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-        "event_id": "Ev1", "event_time": int(time.time()),
+        "event_id": event_id or "Ev" + uuid.uuid4().hex[:10].upper(), "event_time": int(time.time()),
         "event": {"type": "message", "channel": "D0001", "channel_type": "im", "user": "U0001",
                   "text": text, "ts": f"{time.time():.6f}"}}).encode()
 
 
-def slack_sent(messaging, text: str) -> List[Dict[str, Any]]:
+def slack_sent(messaging, text: str, event_id: Optional[str] = None) -> List[Dict[str, Any]]:
     """Post a signed Slack message event; the chat.postMessage calls the assistant made for it."""
     fake = messaging["fake"]
     before = len(fake.calls_to("/api/chat.postMessage"))
-    body = slack_event(text)
+    body = slack_event(text, event_id)
     response = requests.post(f"{messaging['url']}/webhooks/slack/webhook", data=body,
                              headers=slack_headers(body), timeout=30)
     assert response.ok
@@ -131,6 +138,49 @@ def slack_sent(messaging, text: str) -> List[Dict[str, Any]]:
     while time.monotonic() < deadline and not fake.calls_to("/api/chat.postMessage")[before:]:
         time.sleep(0.2)
     return fake.calls_to("/api/chat.postMessage")[before:]
+
+
+def user_turns(messaging, sender: str) -> List[str]:
+    url = f"{messaging['url']}/conversations/{sender}/tracker"
+    events = requests.get(url, params={"token": messaging["token"]}, timeout=30).json()["events"]
+    return [e["text"] for e in events if e["event"] == "user"]
+
+
+def test_an_sms_twilio_delivers_twice_is_answered_once(messaging) -> None:
+    """Twilio retries a webhook it thinks failed, with the same MessageSid: one turn, one SMS."""
+    fake, sender, sid = messaging["fake"], "+15551230009", "SM" + uuid.uuid4().hex
+    assert post_twilio(messaging, twilio_form(sender, "what should I wear", sid)).status_code == 204
+    sent = len(twilio_sent(fake, sender))
+    assert sent >= 1
+    assert post_twilio(messaging, twilio_form(sender, "what should I wear", sid)).status_code == 204
+    time.sleep(1)
+    assert len(twilio_sent(fake, sender)) == sent
+    assert user_turns(messaging, sender) == ["what should I wear"]
+    post_twilio(messaging, twilio_form(sender, "what should I wear"))  # a new message, the same words
+    assert user_turns(messaging, sender) == ["what should I wear", "what should I wear"]
+
+
+def test_a_telegram_update_delivered_twice_is_answered_once(messaging) -> None:
+    fake, update = messaging["fake"], telegram_update(5009, "how long is a session")
+    before = len(fake.calls_to("/sendMessage"))
+    assert post_telegram(messaging, update).ok
+    sent = len(fake.calls_to("/sendMessage"))
+    assert sent > before
+    assert post_telegram(messaging, update).ok
+    time.sleep(1)
+    assert len(fake.calls_to("/sendMessage")) == sent
+    assert user_turns(messaging, "5009") == ["how long is a session"]
+
+
+def test_a_slack_event_delivered_twice_is_answered_once(messaging) -> None:
+    event_id = "Ev" + uuid.uuid4().hex[:10].upper()
+    assert slack_sent(messaging, "what are the benefits of massage", event_id)
+    body = slack_event("what are the benefits of massage", event_id)
+    before = len(messaging["fake"].calls_to("/api/chat.postMessage"))
+    assert requests.post(f"{messaging['url']}/webhooks/slack/webhook", data=body, headers=slack_headers(body),
+                         timeout=30).ok
+    time.sleep(1)
+    assert len(messaging["fake"].calls_to("/api/chat.postMessage")) == before
 
 
 def test_slack_message_gets_a_reply(messaging) -> None:

@@ -46,6 +46,16 @@ def test_figures_per_day_and_channel_and_the_unanswered_messages() -> None:
 
 
 
+def test_an_event_delivered_twice_is_counted_once() -> None:
+    """The outbox relay publishes at least once: the same event_id again changes nothing."""
+    figures = Figures(sa.create_engine("sqlite://", future=True))
+    fallback = dict(user("c", "do you do cupping", "nlu_fallback", "web"), event_id="41")
+    for event in (fallback, fallback, dict(fallback, event_id="42")):
+        figures.record(event)
+    (day,) = figures.report(days=100000)["days"].values()
+    assert day["web"]["fallbacks"] == 2 and day["web"]["conversations"] == 1
+
+
 def crisis(tier: str, role: str = "") -> dict:
     entity = {"entity": "crisis", "value": tier, "start": 0, "end": 5}
     return dict(entity, role=role) if role else entity

@@ -48,7 +48,7 @@ def project_variables() -> Set[str]:
 
 def test_every_manifest_variable_is_one_run_prod_knows() -> None:
     known = project_variables()
-    for name in ("massage-rasa", "massage-actions", "massage-analytics"):
+    for name in ("massage-rasa", "massage-actions", "massage-analytics", "massage-outbox-relay"):
         unknown = set(container_env(name)) - known
         assert not unknown, f"{name}: {unknown}"
 
@@ -58,17 +58,17 @@ def test_rasa_pods_get_the_production_endpoints_from_the_same_variables() -> Non
     literal = {k: (f"from-secret-{v[1]}" if isinstance(v, tuple) else v) for k, v in env.items()}
     endpoints = deployment.endpoints(literal)
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
-    assert endpoints["lock_store"]["type"] == "redis"
-    assert endpoints["event_broker"]["type"] == "pika"
+    assert endpoints["lock_store"]["type"] == "bot.delivery.locks.PostgresLockStore"
+    assert endpoints["tracker_store"]["outbox"] is True
     service = find("Service", "massage-actions")["spec"]["ports"][0]["port"]
     assert endpoints["action_endpoint"]["url"].endswith(f"massage-actions.massage-assistant.svc.cluster.local:{service}/webhook")
-    for variable in ("TRACKER_DB_HOST", "TRACKER_DB_NAME", "TRACKER_DB_USER", "REDIS_HOST", "RABBITMQ_HOST",
-                     "RABBITMQ_QUEUE", "TICKET_LOCK_LIFETIME", "TRUSTED_PROXIES"):
+    for variable in ("TRACKER_DB_HOST", "TRACKER_DB_NAME", "TRACKER_DB_USER", "RABBITMQ_HOST",
+                     "RABBITMQ_QUEUE", "TRUSTED_PROXIES"):
         assert variable in env, variable
 
 
 def test_secrets_come_only_from_the_secret() -> None:
-    for name in ("massage-rasa", "massage-actions", "massage-analytics"):
+    for name in ("massage-rasa", "massage-actions", "massage-analytics", "massage-outbox-relay"):
         env = container_env(name)
         for variable in env:
             if variable in production.SECRETS or variable == "DATABASE_URL":

@@ -18,7 +18,8 @@ def body(**fields) -> bytes:
 
 
 def test_a_well_formed_rest_body_gives_sender_and_message() -> None:
-    assert parse_rest_body(body(sender="abc-1", message="hi"), "application/json") == ("abc-1", "hi")
+    assert parse_rest_body(body(sender="abc-1", message="hi"), "application/json") == ("abc-1", "hi", None)
+    assert parse_rest_body(body(sender="abc-1", message="hi", message_id="m-1"), None).message_id == "m-1"
     assert parse_rest_body(body(sender="abc-1", message="hi"), "application/json; charset=utf-8")[0] == "abc-1"
     assert parse_rest_body(body(sender="abc-1", message="hi"), None)[1] == "hi"
 
@@ -37,6 +38,8 @@ def test_a_well_formed_rest_body_gives_sender_and_message() -> None:
     (body(sender="", message="hi"), "application/json", 400, "invalid_sender"),
     (body(sender="a b", message="hi"), "application/json", 400, "invalid_sender"),
     (body(sender="x" * 129, message="hi"), "application/json", 400, "invalid_sender"),
+    (body(sender="abc", message="hi", message_id=7), "application/json", 400, "invalid_message_id"),
+    (body(sender="abc", message="hi", message_id="a b"), "application/json", 400, "invalid_message_id"),
     (body(sender="abc"), "application/json", 400, "invalid_message"),
     (body(sender="abc", message=None), "application/json", 400, "invalid_message"),
     (body(sender="abc", message=["hi"]), "application/json", 400, "invalid_message"),

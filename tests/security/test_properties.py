@@ -21,11 +21,12 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
 @given(st.binary(max_size=2000), st.sampled_from([None, "application/json", "text/plain", "text/html", ""]))
 def test_any_bytes_give_sender_and_message_or_a_4xx(body: bytes, content_type: str) -> None:
     try:
-        sender, message = parse_rest_body(body, content_type)
+        sender, message, message_id = parse_rest_body(body, content_type)
     except BadRequest as refused:
         assert 400 <= refused.status < 500 and refused.message
     else:
         assert isinstance(sender, str) and isinstance(message, str)
+        assert message_id is None or isinstance(message_id, str)
 
 
 @settings(max_examples=150, deadline=None)
@@ -37,7 +38,7 @@ def test_any_json_types_give_sender_and_message_or_a_4xx(sender: object, message
     except BadRequest as refused:
         assert refused.status == 400
     else:
-        assert parsed == (sender, message)
+        assert parsed == (sender, message, None)
 
 
 @settings(max_examples=300, deadline=None)

@@ -19,7 +19,7 @@ def test_the_committed_endpoints_file_is_the_embedded_default() -> None:
     assert yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text()) == endpoints({})
 
 
-def test_production_uses_postgres_redis_and_rabbitmq_without_writing_secrets() -> None:
+def test_production_uses_postgres_locks_and_the_outbox_without_writing_secrets() -> None:
     env = {
         "ACTIONS_PORT": "6000", "TRACKER_DB_HOST": "db", "TRACKER_DB_PASSWORD": "s3cret",
         "REDIS_HOST": "redis", "REDIS_PASSWORD": "r3dis", "RABBITMQ_HOST": "mq", "RABBITMQ_PASSWORD": "mq-pass",
@@ -28,11 +28,16 @@ def test_production_uses_postgres_redis_and_rabbitmq_without_writing_secrets() -
     text = yaml.safe_dump(config)
     assert config["action_endpoint"]["url"] == "http://localhost:6000/webhook"
     assert config["tracker_store"]["dialect"] == "postgresql" and config["tracker_store"]["url"] == "db"
-    assert config["lock_store"]["type"] == "redis"
-    assert config["event_broker"]["type"] == "pika"
+    assert config["lock_store"]["type"] == "bot.delivery.locks.PostgresLockStore"
+    assert config["lock_store"]["url"] == "db" and config["lock_store"]["password"] == "${TRACKER_DB_PASSWORD}"
+    assert config["tracker_store"]["outbox"] is True and "event_broker" not in config  # the relay publishes
     for secret in ("s3cret", "r3dis", "mq-pass"):
         assert secret not in text
     assert "${TRACKER_DB_PASSWORD}" in text
+    redis = endpoints({**env, "LOCK_STORE": "redis"})
+    assert redis["lock_store"]["type"] == "redis" and redis["lock_store"]["password"] == "${REDIS_PASSWORD}"
+    broker_only = endpoints({"RABBITMQ_HOST": "mq"})  # no SQL store to hold an outbox: Rasa's broker
+    assert broker_only["event_broker"]["type"] == "pika" and "lock_store" not in broker_only
 
 
 def test_messaging_channels_only_when_their_variables_are_set() -> None:

@@ -39,8 +39,8 @@ from rasa.utils.endpoints import EndpointConfig
 from bot import patches
 from bot.patches import (action_response_schema, action_tracker_window, applied_events_cache, cache_bounds,
                          endpoint_session_reuse, event_type_lookup, graph_run_order, incremental_tracker_states,
-                         nlu_token_cap, rule_policy_debug_states, rule_policy_feature_key, rule_policy_state_window,
-                         skip_jax, sqlite_tracker_journal, tracker_copy, tracker_event_cache)
+                         no_memory_fallback, nlu_token_cap, rule_policy_debug_states, rule_policy_feature_key,
+                         rule_policy_state_window, skip_jax, sqlite_tracker_journal, tracker_copy, tracker_event_cache)
 
 VALID_RESPONSES = [
     {},
@@ -63,7 +63,7 @@ def applied() -> None:
 
 
 PATCH_MODULES = [action_response_schema, action_tracker_window, applied_events_cache, endpoint_session_reuse,
-                 event_type_lookup, incremental_tracker_states, nlu_token_cap, rule_policy_debug_states,
+                 event_type_lookup, incremental_tracker_states, no_memory_fallback, nlu_token_cap, rule_policy_debug_states,
                  rule_policy_feature_key, rule_policy_state_window, sqlite_tracker_journal, tracker_copy,
                  tracker_event_cache]
 UPSTREAM_FUNCTIONS = [(module, name) for module in PATCH_MODULES for name in sorted(module.UPSTREAM_SOURCES)]
