@@ -12,7 +12,7 @@ RASA_DATA := data/nlu data/rules.yml $(wildcard data/stories.yml)
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/kb/*.yml) \
 	$(wildcard bot/nlu/*.py)
 
-.PHONY: setup kb train run shell test bench bench-quick clean run-prod test-prod nginx
+.PHONY: setup kb train run shell test bench bench-quick clean run-prod test-prod soak nginx
 
 setup: $(VENV)/.installed
 
@@ -62,6 +62,11 @@ run-prod: $(MODEL) nginx
 
 test-prod: $(MODEL) nginx
 	@scripts/test-prod.sh
+
+# 20 minutes of the production stack at half its capacity, a fault every two minutes (README,
+# "Nothing lost, nothing doubled"); not in CI. SOAK_MINUTES shortens it.
+soak: $(MODEL) nginx
+	@PYTHONPATH=$(CURDIR) $(BIN)/python -m tests.prod.soak
 
 # Full benchmark: ours, Rasa's default config and `rasa init` (about 5 minutes with trained models
 # in the machine's model cache; about 17 the first time on a machine, 10 of them training Rasa's

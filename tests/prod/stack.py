@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import requests
 
-from bot.security.limits import SOMETHING_WENT_WRONG
+from bot.security.limits import SOMETHING_WENT_WRONG, TRY_AGAIN_SOON
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 300
@@ -33,6 +33,7 @@ POSTGRES_VERSION = os.environ.get("PG_VERSION") or sorted(os.listdir("/etc/postg
     if os.path.isdir("/etc/postgresql") else "15"
 START_POSTGRES = ["pg_ctlcluster", "--skip-systemctl-redirect", POSTGRES_VERSION, "main", "start"]
 RESTART_POSTGRES = ["pg_ctlcluster", "--skip-systemctl-redirect", POSTGRES_VERSION, "main", "restart"]
+STOP_POSTGRES = ["pg_ctlcluster", "--skip-systemctl-redirect", POSTGRES_VERSION, "main", "stop", "-m", "fast"]
 START_REDIS = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
                "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
 START_RABBITMQ = ["rabbitmq-server", "-detached"]
@@ -76,6 +77,9 @@ class Reply:
     started: float
     error: str = ""
     wall: float = 0.0  # time.time() when it was sent: stored events carry wall-clock timestamps
+    message_id: str = ""
+    attempts: int = 1  # the widget's "Try again": the same message id sent again after a failure
+    first_error: str = ""
 
     @property
     def text(self) -> str:
@@ -112,22 +116,55 @@ class Stack:
         os.kill(pid, sig)
         return pid
 
-    def send(self, sender: str, message: str, port: Optional[int] = None, timeout: float = 30) -> Reply:
-        """One message over the REST channel, to the balancer or straight to one replica."""
+    def send(self, sender: str, message: str, port: Optional[int] = None, timeout: float = 30,
+             message_id: Optional[str] = None, retries: int = 0) -> Reply:
+        """One message over the REST channel, to the balancer or straight to one replica, with a
+        message id; after a failure it is sent again with the same id up to `retries` times, as
+        the widget's "Try again" does. The reply's timings cover every attempt."""
+        message_id = message_id or uuid.uuid4().hex
         started, wall = time.monotonic(), time.time()
+        reply = self._post(sender, message, port, timeout, message_id, started, wall)
+        first_error = reply.error
+        while not reply.ok and reply.attempts <= retries:
+            attempts = reply.attempts + 1
+            time.sleep(0.5)
+            reply = self._post(sender, message, port, timeout, message_id, started, wall)
+            reply.attempts = attempts
+        reply.first_error = first_error if reply.attempts > 1 else ""
+        return reply
+
+    def _post(self, sender: str, message: str, port: Optional[int], timeout: float, message_id: str,
+              started: float, wall: float) -> Reply:
         try:
             response = requests.post(f"http://127.0.0.1:{port or self.port}/webhooks/rest/webhook",
-                                     json={"sender": sender, "message": message}, timeout=timeout)
+                                     json={"sender": sender, "message": message, "message_id": message_id},
+                                     timeout=timeout)
             seconds = time.monotonic() - started
             if response.status_code != 200:
-                return Reply(False, response.status_code, [], seconds, started, response.text[:200], wall)
+                return Reply(False, response.status_code, [], seconds, started, response.text[:200], wall, message_id)
             messages = response.json()
             text = "\n".join(m.get("text") or "" for m in messages)
             if SOMETHING_WENT_WRONG in text:  # bot/security/hooks.py: the message was not handled
-                return Reply(False, 200, messages, seconds, started, "'Sorry, something went wrong' reply", wall)
-            return Reply(bool(messages), 200, messages, seconds, started, "" if messages else "empty reply", wall)
+                return Reply(False, 200, messages, seconds, started, "'Sorry, something went wrong' reply", wall,
+                             message_id)
+            if TRY_AGAIN_SOON in text:  # the store was away too long: not handled, nothing stored
+                return Reply(False, 200, messages, seconds, started, "'please send it again' reply", wall, message_id)
+            return Reply(bool(messages), 200, messages, seconds, started, "" if messages else "empty reply", wall,
+                         message_id)
         except (requests.RequestException, ValueError) as error:
-            return Reply(False, 0, [], time.monotonic() - started, started, type(error).__name__, wall)
+            return Reply(False, 0, [], time.monotonic() - started, started, type(error).__name__, wall, message_id)
+
+    def outbox_waiting(self) -> int:
+        """Events stored but not yet published by the outbox relay."""
+        return int(requests.get(f"http://127.0.0.1:{self.env['RELAY_PORT']}/health", timeout=5).json()["waiting"])
+
+    def wait_outbox_empty(self, timeout_s: float = 60) -> bool:
+        def empty() -> bool:
+            try:
+                return self.outbox_waiting() == 0
+            except (requests.RequestException, ValueError, KeyError):
+                return False
+        return wait_until(empty, timeout_s)
 
     def events(self, sender: str) -> List[Dict[str, Any]]:
         """The conversation as stored in the tracker store (PostgreSQL), through the HTTP API."""
@@ -197,9 +234,10 @@ def start_stack(run_dir: Path, **overrides: str) -> Stack:
         "RASA_REPLICAS": "2", "ACTION_REPLICAS": "2",
         "TRACKER_DB_NAME": f"massage_test_{suffix}", "RABBITMQ_QUEUE": f"rasa_events_test_{suffix}",
         "ANALYTICS_QUEUE": f"rasa_analytics_test_{suffix}", "ANALYTICS_PORT": str(free_port_block(1)),
+        "RELAY_PORT": str(free_port_block(1)),
         "RUN_DIR": str(run_dir), "RASA_TOKEN_FILE": str(run_dir / "rasa-token"),
         "RATE_LIMIT_ADDRESS": "1000000/60", "RATE_LIMIT_CONVERSATION": "1000000/60",
-        "PROD_RESTART_DELAY_S": "8",
+        "PROD_RESTART_DELAY_S": "1",
     })
     env.update(overrides)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -266,6 +304,20 @@ def postgres_restarted() -> Iterator[None]:
 
 
 @contextmanager
+def postgres_stopped() -> Iterator[None]:
+    """`pg_ctlcluster ... stop` (fast shutdown: every connection is cut, nothing is accepted),
+    then started again with the machine's command."""
+    try:
+        subprocess.run(STOP_POSTGRES, check=False, capture_output=True, timeout=120)
+        wait_until(lambda: not postgres_up(), 10)
+        yield
+    finally:
+        if not postgres_up():
+            subprocess.run(START_POSTGRES, check=False, capture_output=True, timeout=120)
+        assert wait_until(postgres_up, 60), "PostgreSQL did not come back"
+
+
+@contextmanager
 def redis_stopped() -> Iterator[None]:
     """Redis shut down (it keeps nothing on disk anyway), then started with the machine's command."""
     try:
@@ -311,8 +363,9 @@ def new_sender(prefix: str) -> str:
 
 
 def run_traffic(stack: Stack, senders: List[str], duration_s: float, pause_s: float = 0.3,
-                port: Optional[int] = None) -> List[Tuple[str, str, Reply]]:
-    """Each sender talks through SCRIPT in a loop for `duration_s`, one message at a time."""
+                port: Optional[int] = None, retries: int = 0) -> List[Tuple[str, str, Reply]]:
+    """Each sender talks through SCRIPT in a loop for `duration_s`, one message at a time (each
+    failed message sent again with its id up to `retries` times)."""
     deadline = time.monotonic() + duration_s
 
     def talk(sender: str) -> List[Tuple[str, str, Reply]]:
@@ -320,7 +373,7 @@ def run_traffic(stack: Stack, senders: List[str], duration_s: float, pause_s: fl
         i = 0
         while time.monotonic() < deadline:
             message = SCRIPT[i % len(SCRIPT)]
-            sent.append((sender, message, stack.send(sender, message, port=port, timeout=30)))
+            sent.append((sender, message, stack.send(sender, message, port=port, timeout=30, retries=retries)))
             i += 1
             time.sleep(pause_s)
         return sent
