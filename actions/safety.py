@@ -20,6 +20,7 @@ from actions.tracker_state import CRISIS_SUPPORT, health_notice_needed, latest_i
 from bot.advice import crisis as crisis_protocol
 from bot.advice.preface import Mode, Preface, blocks_offer, safety_preface, strip_offers
 from bot.advice.safety import screen
+from bot.delivery.retry import retrying_sync
 from bot.knowledge import queries
 
 # Intents that are not a question: when the message only reports a condition the knowledge base
@@ -81,6 +82,15 @@ class SafeAction(Action, metaclass=ABCMeta):
         """The reply to the latest message; the safety preface is added around it by `run`."""
 
     def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        # While the knowledge base's database restarts, the answer waits for it (STORE_RETRY_S)
+        # rather than turning into an apology.
+        start = len(dispatcher.messages)
+        return retrying_sync(lambda: self._run(dispatcher, tracker, domain), f"answering with {self.name()}",
+                             before_retry=lambda: dispatcher.messages.__delitem__(slice(start, None)))
+
+    def _run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         crisis_events = answer_crisis(dispatcher, tracker)
@@ -178,6 +188,15 @@ class ActionEmergency(Action):
         return "action_emergency"
 
     def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        # While the knowledge base's database restarts, the answer waits for it (STORE_RETRY_S)
+        # rather than turning into an apology.
+        start = len(dispatcher.messages)
+        return retrying_sync(lambda: self._run(dispatcher, tracker, domain), f"answering with {self.name()}",
+                             before_retry=lambda: dispatcher.messages.__delitem__(slice(start, None)))
+
+    def _run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         crisis_events = answer_crisis(dispatcher, tracker)

@@ -38,7 +38,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.booking import store as bookings
 from bot.delivery import outbox as event_outbox
-from bot.delivery.retry import retrying
+from bot.delivery import locks
+from bot.delivery.retry import StoreUnavailable, retrying
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +94,25 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             await retrying(lambda: self.delete_conversation(tracker.sender_id, with_bookings=True),
                            "deleting a conversation")
             return
+        if locks.lock_lost(tracker.sender_id):
+            await self._check_nothing_changed(tracker)
         # Retrying is safe: a write that did not commit left nothing behind, and one that did is
         # found by Rasa's count of the stored events, so only the rest is written.
         await retrying(lambda: super(PrivateSQLTrackerStore, self).save(tracker), "saving a turn")
+
+    async def _check_nothing_changed(self, tracker: DialogueStateTracker) -> None:
+        """The conversation's lock went with a connection PostgreSQL cut during the turn: take it
+        back, and save only when no one else stored anything meanwhile (else the person is asked
+        to send the message again, and nothing of this turn is kept)."""
+        await locks.take_back(tracker.sender_id)
+        stored = await retrying(lambda: SQLTrackerStore._upstream_retrieve(self, tracker.sender_id, False)
+                                if hasattr(SQLTrackerStore, "_upstream_retrieve")
+                                else SQLTrackerStore._retrieve(self, tracker.sender_id, False), "reading a conversation")
+        stored_events = [(e.type_name, e.timestamp) for e in (stored.events if stored else [])]
+        ours = [(e.type_name, e.timestamp) for e in tracker.events]
+        if ours[:len(stored_events)] != stored_events:
+            logger.warning("A conversation changed while its lock was lost; its turn is not saved.")
+            raise StoreUnavailable("the conversation changed while its lock was lost")
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """With the outbox the relay publishes the events, once they are stored."""

@@ -31,7 +31,7 @@ import hashlib
 import logging
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Dict, Optional
+from typing import Any, AsyncIterator, Dict, NamedTuple, Optional, Tuple
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, LockStore
@@ -55,6 +55,43 @@ def dsn_from(kwargs: Dict[str, Any]) -> Dict[str, Any]:
     return {"host": kwargs.get("url") or kwargs.get("host") or "127.0.0.1", "port": int(kwargs.get("port") or 5432),
             "database": kwargs.get("db") or "rasa", "user": kwargs.get("username") or None,
             "password": kwargs.get("password") or None}
+
+
+class Held(NamedTuple):
+    connection: Any
+    key: int
+    store: "PostgresLockStore"
+
+
+# The locks this process holds, by conversation: the tracker store checks before saving a turn
+# that its lock was not lost meanwhile (a PostgreSQL restart cuts the holding connection, and
+# another replica may then have taken the conversation).
+_held: Dict[str, Held] = {}
+
+
+def lock_lost(conversation_id: str) -> bool:
+    """Whether this process holds the conversation's lock on a connection that has since closed."""
+    held = _held.get(conversation_id)
+    if held is None:
+        return False
+    try:
+        return held.connection.is_closed()
+    except Exception:  # noqa: BLE001 - asyncpg's pool took a broken connection back: lost too
+        return True
+
+
+async def take_back(conversation_id: str) -> None:
+    """Acquire a lost lock again (waiting for whoever holds it now)."""
+    held = _held[conversation_id]
+    await held.store._discard(held.connection)
+    _held[conversation_id] = held._replace(connection=await held.store._acquire(conversation_id, held.key))
+
+
+def asyncpg_errors() -> Tuple[type, ...]:
+    """asyncpg's own failures of a connection that a new attempt on a fresh one gets past."""
+    import asyncpg
+
+    return (asyncpg.exceptions.InternalClientError,)
 
 
 class PostgresLockStore(LockStore):
@@ -86,11 +123,12 @@ class PostgresLockStore(LockStore):
                    ) -> AsyncIterator[TicketLock]:
         """Hold the conversation's lock for the body of the `async with`."""
         key = lock_key(conversation_id)
-        connection = await self._acquire(conversation_id, key)
+        _held[conversation_id] = Held(await self._acquire(conversation_id, key), key, self)
         try:
             yield TicketLock(conversation_id)
         finally:
-            await self._release(connection, key)
+            held = _held.pop(conversation_id)
+            await self._release(held.connection, key)
 
     async def _acquire(self, conversation_id: str, key: int) -> Any:
         started = time.monotonic()
@@ -111,7 +149,7 @@ class PostgresLockStore(LockStore):
                     await self._discard(connection)
                 if isinstance(error, asyncio.TimeoutError):
                     raise LockError(f"Waited {self.wait_s:.0f} s for a conversation's lock.") from error
-                if not transient(error):
+                if not (transient(error) or isinstance(error, asyncpg_errors())):
                     raise
                 if time.monotonic() + delay > give_up_unreachable:
                     raise StoreUnavailable("conversation lock") from error
@@ -133,12 +171,12 @@ class PostgresLockStore(LockStore):
 
     async def _discard(self, connection: Any) -> None:
         """Close a connection for good: PostgreSQL then releases whatever it held."""
-        try:
-            connection.terminate()
-        finally:
+        for step in (connection.terminate, lambda: self._pool.release(connection)):
             try:
-                await self._pool.release(connection)
-            except Exception:  # noqa: BLE001 - already gone
+                result = step()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:  # noqa: BLE001 - already closed or released
                 pass
 
     async def close(self) -> None:

@@ -104,6 +104,22 @@ def settings(env: Mapping[str, str]) -> Tuple[str, str, List[str]]:
     return url, amqp, queues
 
 
+async def wait_for_table(url: str) -> None:
+    """Create the outbox table, waiting for PostgreSQL when it is not up yet."""
+    delay = 0.2
+    while True:
+        engine = sa.create_engine(url, future=True)
+        try:
+            create_table(engine)
+            return
+        except sa.exc.OperationalError as error:
+            logger.warning("Outbox relay: the database is unreachable (%s); trying again.", type(error).__name__)
+        finally:
+            engine.dispose()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
 async def relay(env: Mapping[str, str], stop: "asyncio.Event | None" = None) -> None:
     """Publish the outbox until `stop` is set (or forever), riding out PostgreSQL and RabbitMQ
     outages."""
@@ -113,11 +129,7 @@ async def relay(env: Mapping[str, str], stop: "asyncio.Event | None" = None) -> 
     from bot.delivery.retry import transient
 
     url, amqp, queues = settings(env)
-    engine = sa.create_engine(url, future=True)
-    try:
-        create_table(engine)
-    finally:
-        engine.dispose()
+    await wait_for_table(url)
     pool = await asyncpg.create_pool(url.replace("postgresql+psycopg2://", "postgresql://"), min_size=1, max_size=3)
     health = await serve_health(pool, int(env.get("RELAY_PORT") or DEFAULT_PORT)) if env.get("RELAY_PORT") != "0" else None
     connection = channel = exchange = None
@@ -136,10 +148,10 @@ async def relay(env: Mapping[str, str], stop: "asyncio.Event | None" = None) -> 
                 delay = 0.1
                 if not sent:
                     await asyncio.sleep(IDLE_POLL_S)
-            except Exception as error:  # noqa: BLE001 - sorted by `transient`
-                if not (transient(error) or isinstance(error, aio_pika.exceptions.AMQPError)):
-                    raise
-                logger.warning("Outbox relay: %s; trying again in %.1f s.", type(error).__name__, delay)
+            except Exception as error:  # noqa: BLE001 - the relay outlives any outage
+                expected = transient(error) or isinstance(error, aio_pika.exceptions.AMQPError)
+                (logger.warning if expected else logger.exception)(
+                    "Outbox relay: %s; trying again in %.1f s.", type(error).__name__, delay)
                 if connection is not None:
                     try:
                         await connection.close()
@@ -153,7 +165,7 @@ async def relay(env: Mapping[str, str], stop: "asyncio.Event | None" = None) -> 
             await connection.close()
         if health is not None:
             await health.cleanup()
-        await pool.close()
+        pool.terminate()
         logger.info("Outbox relay stopped after publishing %d events.", published)
 
 

@@ -78,3 +78,22 @@ async def retrying(operation: Callable[[], Awaitable[T]], what: str, deadline: O
                 logger.warning("%s: the database is unreachable (%s); trying again.", what, type(error).__name__)
             await sleep(delay)
             delay = min(delay * 2, MAX_DELAY_S)
+
+
+def retrying_sync(operation: Callable[[], T], what: str, deadline: Optional[float] = None,
+                  before_retry: Callable[[], None] = lambda: None,
+                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> T:
+    """`retrying` for blocking code (the action server's knowledge-base reads): `before_retry`
+    undoes what a failed attempt left behind (its half-written reply)."""
+    limit = deadline_s() if deadline is None else deadline
+    started, delay = clock(), FIRST_DELAY_S
+    while True:
+        try:
+            return operation()
+        except Exception as error:  # noqa: BLE001 - sorted by `transient`
+            if not transient(error) or clock() - started + delay > limit:
+                raise
+            logger.warning("%s: the database is unreachable (%s); trying again.", what, type(error).__name__)
+            before_retry()
+            sleep(delay)
+            delay = min(delay * 2, MAX_DELAY_S)

@@ -193,7 +193,8 @@ class MessageGuard:
                     return
                 await self.handler(message)
             except Exception as failure:  # never let a message take the channel down
-                logger.error("Handling a %s message failed (%s).", channel, type(failure).__name__)
+                logger.error("Handling a %s message failed (%s in %s).", channel, type(failure).__name__,
+                             logs.failure_site(failure))
                 logger.debug("Details of the failure", exc_info=True)
                 # Someone in crisis gets the crisis reply even when the message could not be handled.
                 crisis = crisis_files.crisis_reply_for_text(message.text)

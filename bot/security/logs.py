@@ -89,3 +89,24 @@ def install() -> None:
 
     logging.setLogRecordFactory(factory)
     _installed = True
+
+
+def failure_site(error: BaseException) -> str:
+    """Where an exception was raised, as `module.py:line in function` of the project's innermost
+    frame (or the library's, when none is the project's): enough to find a failure in a log,
+    without the exception's message, which can quote what the person wrote."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "unknown"
+    ours = [f for f in frames if "/site-packages/" not in f.filename]
+    frame = frames[-1]
+    inside = ours[-1] if ours else frame
+    where = f"{_short(inside.filename)}:{inside.lineno} in {inside.name}"
+    if inside is not frame:
+        where += f", raised in {_short(frame.filename)}:{frame.lineno}"
+    return where
+
+
+def _short(filename: str) -> str:
+    """The file with its folder: bot/security/hooks.py -> security/hooks.py."""
+    return "/".join(filename.replace("\\", "/").split("/")[-2:])

@@ -72,8 +72,10 @@ def check_conversation(sent: List[Tuple[str, st.Reply]], events: List[Dict[str, 
     extra = sum(n for mid, n in counts.items() if mid not in set(sent_ids))
     order = [mid for mid in stored if mid in set(sent_ids)]
     out_of_order = int(order != sorted(order, key=sent_ids.index))
+    # The REST channel splits a reply's paragraphs into separate messages: compare the text.
     differ = sum(1 for _, r in sent if r.ok and counts[r.message_id] == 1
-                 and replies.get(r.message_id) != [m.get("text") or "" for m in r.messages])
+                 and "\n\n".join(replies.get(r.message_id) or []).strip() != "\n\n".join(
+                     m.get("text") or "" for m in r.messages).strip())
     failed_but_stored = sum(1 for _, r in sent if not r.ok and counts[r.message_id])
     return {"lost": lost, "duplicated": duplicated, "extra_or_out_of_order": extra + out_of_order,
             "replies_not_as_stored": differ, "failed_but_stored": failed_but_stored}

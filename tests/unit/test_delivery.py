@@ -152,3 +152,34 @@ def test_the_lock_store_reads_the_tracker_stores_settings() -> None:
     assert store.connect == {"host": "db.internal", "port": 6543, "database": "spa", "user": "rasa",
                              "password": "pw"}
     assert store.pool_size == 7 and store.wait_s == 12
+
+
+def test_a_blocking_answer_is_tried_again_from_a_clean_reply() -> None:
+    """The action server's knowledge-base read fails while PostgreSQL restarts: the half-written
+    reply is dropped and the answer is made again once the database is back."""
+    messages: List[str] = []
+    attempts = []
+
+    def answer() -> str:
+        attempts.append(1)
+        messages.append("half")
+        if len(attempts) < 3:
+            raise operational()
+        return "done"
+
+    result = retry.retrying_sync(answer, "answering", deadline=10, before_retry=messages.clear, sleep=lambda s: None)
+    assert result == "done" and messages == ["half"] and len(attempts) == 3
+
+
+def test_a_failure_is_logged_with_where_it_happened_not_what_it_said() -> None:
+    from bot.security.logs import failure_site
+
+    def deep() -> None:
+        raise ValueError("my private words")
+
+    try:
+        deep()
+    except ValueError as error:
+        site = failure_site(error)
+    assert site.startswith("unit/test_delivery.py:") and site.endswith("in deep")
+    assert "private" not in site
