@@ -38,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.booking import store as bookings
 from bot.delivery import outbox as event_outbox
-from bot.delivery import locks
+from bot.delivery import locks, once
 from bot.delivery.retry import StoreUnavailable, retrying
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             event_outbox.create_table(self.engine)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        read = once.take_read(sender_id)
+        if read is not None:
+            return read
         return await retrying(lambda: super(PrivateSQLTrackerStore, self).retrieve(sender_id), "reading a conversation")
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:

@@ -34,6 +34,7 @@ from bot.analytics.figures import METRICS, count, keepable
 
 logger = logging.getLogger(__name__)
 EXCHANGE = "rasa-exchange"  # rasa.core.brokers.pika.RABBITMQ_EXCHANGE
+BATCH = 200  # events counted in one transaction (at most the channel's prefetch)
 
 metadata = sa.MetaData()
 daily = sa.Table("analytics_daily", metadata,
@@ -78,6 +79,16 @@ class Figures:
             c.execute(daily.insert().values(day=day, channel=channel, metric=metric, count=1))
 
     def record(self, event: Dict[str, Any]) -> None:
+        self.record_many([event])
+
+    def record_many(self, events: List[Dict[str, Any]]) -> None:
+        """Count a batch of events in one transaction (the stream delivers them in bursts: one
+        transaction each cost more than the counting)."""
+        with self.engine.begin() as c:
+            for event in events:
+                self._record(c, event)
+
+    def _record(self, c: Connection, event: Dict[str, Any]) -> None:
         sender = str(event.get("sender_id") or "")
         counted = count(event, self.absolute, self.last_user_text.get(sender))
         if event.get("event") == "user":
@@ -85,24 +96,23 @@ class Figures:
                 self.last_user_text.pop(sender, None)
             else:
                 self.last_user_text[sender] = event.get("text") or ""
-        with self.engine.begin() as c:
-            event_id = event.get("event_id")
-            if isinstance(event_id, str) and event_id:
-                if c.execute(sa.select(seen_events.c.event_id).where(seen_events.c.event_id == event_id)).first():
-                    return  # published again by the outbox relay (at least once): counted already
-                c.execute(seen_events.insert().values(event_id=event_id, day=counted.day))
-            channel = counted.channel
-            seen = c.execute(sa.select(conversations.c.channel).where(
-                conversations.c.day == counted.day, conversations.c.sender_id == sender)).first()
-            if channel and not seen:
-                c.execute(conversations.insert().values(day=counted.day, sender_id=sender, channel=channel))
-                self._add(c, counted.day, channel, "conversations")
-            if not channel:
-                channel = seen[0] if seen else self._latest_channel(c, sender)
-            for metric in counted.metrics:
-                self._add(c, counted.day, channel, metric)
-            if counted.fallback_text is not None:
-                c.execute(fallbacks.insert().values(day=counted.day, channel=channel, text=counted.fallback_text[:1000]))
+        event_id = event.get("event_id")
+        if isinstance(event_id, str) and event_id:
+            if c.execute(sa.select(seen_events.c.event_id).where(seen_events.c.event_id == event_id)).first():
+                return  # published again by the outbox relay (at least once): counted already
+            c.execute(seen_events.insert().values(event_id=event_id, day=counted.day))
+        channel = counted.channel
+        seen = c.execute(sa.select(conversations.c.channel).where(
+            conversations.c.day == counted.day, conversations.c.sender_id == sender)).first()
+        if channel and not seen:
+            c.execute(conversations.insert().values(day=counted.day, sender_id=sender, channel=channel))
+            self._add(c, counted.day, channel, "conversations")
+        if not channel:
+            channel = seen[0] if seen else self._latest_channel(c, sender)
+        for metric in counted.metrics:
+            self._add(c, counted.day, channel, metric)
+        if counted.fallback_text is not None:
+            c.execute(fallbacks.insert().values(day=counted.day, channel=channel, text=counted.fallback_text[:1000]))
 
     @staticmethod
     def _latest_channel(c: Connection, sender: str) -> str:
@@ -198,20 +208,29 @@ async def consume(env: Dict[str, str]) -> None:
     retention = int(env.get("RETENTION_DAYS", "30"))
     try:
         channel = await connection.channel()
-        await channel.set_qos(prefetch_count=100)
+        await channel.set_qos(prefetch_count=BATCH)
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.FANOUT)  # as rasa declares it
         queue = await channel.declare_queue(env.get("ANALYTICS_QUEUE", "rasa_analytics"), durable=True)
         await queue.bind(exchange)
         logger.info("Analytics consumer reading %s", queue.name)
         figures.purge(retention)
-        async with queue.iterator() as messages:
-            async for message in messages:
+        arrived: "asyncio.Queue[Any]" = asyncio.Queue()
+        await queue.consume(arrived.put)
+        while True:
+            batch = [await arrived.get()]
+            while len(batch) < BATCH and not arrived.empty():
+                batch.append(arrived.get_nowait())
+            events = []
+            for message in batch:
                 try:
                     event = json.loads(message.body)
-                    await asyncio.get_running_loop().run_in_executor(None, figures.record, event)
+                    if not isinstance(event, dict):
+                        raise TypeError("not an object")
+                    events.append(event)
                 except (ValueError, TypeError) as error:
                     logger.warning("Skipped an unreadable event (%s)", type(error).__name__)
-                await message.ack()
+            await asyncio.get_running_loop().run_in_executor(None, figures.record_many, events)
+            await batch[-1].ack(multiple=True)  # after the commit: at least once
     finally:
         await connection.close()
         await runner.cleanup()

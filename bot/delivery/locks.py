@@ -94,6 +94,10 @@ def asyncpg_errors() -> Tuple[type, ...]:
     return (asyncpg.exceptions.InternalClientError,)
 
 
+async def _no_reset(connection: Any) -> None:
+    """A released lock connection holds nothing to reset."""
+
+
 class PostgresLockStore(LockStore):
     """Advisory locks held on a pooled asyncpg connection for the length of a turn."""
 
@@ -113,8 +117,11 @@ class PostgresLockStore(LockStore):
 
         loop = asyncio.get_running_loop()
         if self._pool is None or self._pool_loop is not loop:
+            # No reset on release (asyncpg's runs four statements): the connection only ever
+            # takes and releases one advisory lock, and one whose release failed is closed.
             self._pool = await asyncpg.create_pool(min_size=1, max_size=self.pool_size, command_timeout=None,
-                                                   max_inactive_connection_lifetime=60, **self.connect)
+                                                   max_inactive_connection_lifetime=60, reset=_no_reset,
+                                                   **self.connect)
             self._pool_loop = loop
         return self._pool
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional
+from contextvars import ContextVar
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -26,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:@+-]{1,128}$")
 CLIENT_ID = "_client_message_id"  # set on a UserMessage whose id came from outside
+# The conversation read for the duplicate check, kept for the turn's own first read (same task,
+# same lock).
+read_this_turn: ContextVar[Optional[Tuple[str, Optional[DialogueStateTracker]]]] = ContextVar(
+    "read_this_turn", default=None)
 
 
 def valid_message_id(value: Any) -> bool:
@@ -71,11 +76,27 @@ async def handle(agent: Any, message: UserMessage) -> None:
         return
     async with agent.lock_store.lock(message.sender_id):
         if has_client_id(message):
-            stored = replies_to(await agent.tracker_store.retrieve(message.sender_id), message.message_id)
-            if stored is not None:
+            tracker = await agent.tracker_store.retrieve(message.sender_id)
+            stored = replies_to(tracker, message.message_id)
+            if stored is None:
+                read_this_turn.set((message.sender_id, tracker))  # the processor's read, saved
+            else:
                 logger.info("A %s message was sent again; answered from the stored turn.", message.input_channel)
                 if isinstance(message.output_channel, CollectingOutputChannel):
                     for reply in stored:
                         await message.output_channel.send_response(message.sender_id, reply)
                 return
-        await agent.processor.handle_message(message)
+        try:
+            await agent.processor.handle_message(message)
+        finally:
+            read_this_turn.set(None)
+
+
+def take_read(sender_id: str) -> Optional[DialogueStateTracker]:
+    """The conversation as `handle` read it under this turn's lock, once (the tracker store's
+    first read of the turn returns it instead of reading the database again)."""
+    read = read_this_turn.get()
+    if read is None or read[0] != sender_id:
+        return None
+    read_this_turn.set(None)
+    return read[1]
