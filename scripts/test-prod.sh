@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The production-stack tests (make test-prod) against the machine's real PostgreSQL, Redis and
-# RabbitMQ: concurrency across replicas, SIGKILL of a replica, action servers down, PostgreSQL
-# restarted, Redis and RabbitMQ stopped (each brought back with the machine's own start command),
+# RabbitMQ: concurrency across replicas, the same message id racing on both replicas, SIGKILL of
+# a replica, action servers down, PostgreSQL restarted and stopped for 5 s, Redis and RabbitMQ
+# stopped (each brought back with the machine's own start command), every message checked by its
+# id against the stored conversation and the event stream against the store, the outbox relay,
 # the analytics figures, capacity with one and two replicas, and the Kubernetes manifests checked
 # offline. Results go to results/prod/.
 set -euo pipefail

@@ -1,6 +1,7 @@
 """The website widget in a real browser: open, ask, quick replies, safety of markup, reload, errors."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -74,6 +75,31 @@ def test_unreachable_server_shows_an_error_and_retry_works(page: Page) -> None:
     page.unroute("**/webhooks/web/webhook")
     alert.get_by_role("button", name="Try again").click()
     expect(page.get_by_role("log")).to_contain_text("hands-on bodywork")
+
+
+def test_an_answer_lost_on_the_way_back_is_not_handled_twice_on_retry(page: Page, servers) -> None:
+    """The server handled the message but the answer never reached the page: "Try again" sends
+    the same message id, gets the stored answer, and the conversation holds the message once."""
+    assistant = servers["assistant"]
+    open_widget(page)
+    sent = []
+
+    def lose_the_answer(route) -> None:
+        sent.append(json.loads(route.request.post_data))
+        route.fetch()  # the server handles it...
+        route.abort()  # ...and the answer is lost
+
+    page.route("**/webhooks/web/webhook", lose_the_answer)
+    ask(page, "how long is a session")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("can't reach the assistant")
+    page.unroute("**/webhooks/web/webhook")
+    with page.expect_request("**/webhooks/web/webhook") as retried:
+        alert.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("log")).to_contain_text("30 minutes")
+    assert json.loads(retried.value.post_data)["message_id"] == sent[0]["message_id"]
+    events = assistant.api("GET", f"/conversations/{sent[0]['sender']}/tracker").json()["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == ["how long is a session"]
 
 
 def test_keyboard_only_and_accessible_names(page: Page) -> None:

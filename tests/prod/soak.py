@@ -165,7 +165,8 @@ def main() -> int:
                    "sent_again": sum(r.attempts > 1 for r in window),
                    "lost": sum(r.message_id in lost_ids for r in window),
                    "duplicated": sum(r.message_id in dup_ids for r in window),
-                   "p95_during_ms": p95_ms(sorted(during)), "p95_after_ms": p95_ms(sorted(after))}
+                   "p95_during_ms": p95_ms(sorted(during)) if during else "-",
+                   "p95_after_ms": p95_ms(sorted(after)) if after else "-"}
             table.append(row)
             print("| " + " | ".join(str(v) for v in row.values()) + " |")
         total = len(log)

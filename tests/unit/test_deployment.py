@@ -50,3 +50,18 @@ def test_messaging_channels_only_when_their_variables_are_set() -> None:
     assert set(config) == {"bot.channels.web.CheckedRestInput", "bot.channels.web.WebChatInput",
                            "bot.channels.web.KioskInput", telegram}
     assert config[telegram]["access_token"] == "${TELEGRAM_TOKEN}"
+
+
+def test_the_lock_store_is_chosen_by_lock_store_or_what_is_configured() -> None:
+    import pytest
+
+    from bot.deployment import lock_store_kind
+
+    assert lock_store_kind({}) is None  # the embedded default: Rasa's in-memory locks
+    assert lock_store_kind({"TRACKER_DB_HOST": "db"}) == "postgres"
+    assert lock_store_kind({"TRACKER_DB_HOST": "db", "REDIS_HOST": "r"}) == "postgres"
+    assert lock_store_kind({"TRACKER_DB_HOST": "db", "REDIS_HOST": "r", "LOCK_STORE": "redis"}) == "redis"
+    assert lock_store_kind({"REDIS_HOST": "r"}) == "redis"  # SQLite conversations, Redis locks
+    assert lock_store_kind({"TRACKER_DB_HOST": "db", "LOCK_STORE": "memory"}) is None
+    with pytest.raises(ValueError):
+        lock_store_kind({"LOCK_STORE": "zookeeper"})
