@@ -153,7 +153,7 @@ http {{
   server {{
     listen {s['RASA_PORT']};
     # The analytics consumer's report; the rest of /staff/ (booking requests) is on the replicas.
-    location ~ ^/staff/(report(\.html)?)$ {{
+    location ~ ^/staff/(report(\\.html)?)$ {{
       rewrite ^/staff/(.*)$ /$1 break;
       proxy_pass http://127.0.0.1:{s['ANALYTICS_PORT']};
       proxy_connect_timeout 2s;
