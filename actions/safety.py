@@ -59,6 +59,15 @@ def _crisis_wording() -> Tuple[Any, Dict[str, str], Dict[str, str]]:
     return queries.crisis_resource(spa["country"]), queries.settings("crisis_messages"), spa
 
 
+def waiting_for_the_database(action: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    """`action._run`, waiting through a restart of the knowledge base's database (STORE_RETRY_S)
+    rather than turning the answer into an apology; a failed attempt's messages are dropped."""
+    start = len(dispatcher.messages)
+    return retrying_sync(lambda: action._run(dispatcher, tracker, domain), f"answering with {action.name()}",
+                         before_retry=lambda: dispatcher.messages.__delitem__(slice(start, None)))
+
+
 class SafeAction(Action, metaclass=ABCMeta):
     """Base of every replying action. Subclasses implement `answer`, never `run`.
 
@@ -84,11 +93,7 @@ class SafeAction(Action, metaclass=ABCMeta):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        # While the knowledge base's database restarts, the answer waits for it (STORE_RETRY_S)
-        # rather than turning into an apology.
-        start = len(dispatcher.messages)
-        return retrying_sync(lambda: self._run(dispatcher, tracker, domain), f"answering with {self.name()}",
-                             before_retry=lambda: dispatcher.messages.__delitem__(slice(start, None)))
+        return waiting_for_the_database(self, dispatcher, tracker, domain)
 
     def _run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -190,11 +195,7 @@ class ActionEmergency(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        # While the knowledge base's database restarts, the answer waits for it (STORE_RETRY_S)
-        # rather than turning into an apology.
-        start = len(dispatcher.messages)
-        return retrying_sync(lambda: self._run(dispatcher, tracker, domain), f"answering with {self.name()}",
-                             before_retry=lambda: dispatcher.messages.__delitem__(slice(start, None)))
+        return waiting_for_the_database(self, dispatcher, tracker, domain)
 
     def _run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -397,40 +397,27 @@ def assert_nothing_lost(result: Dict[str, Any]) -> None:
     assert result["recovered"], result
 
 
-def test_postgres_restart_during_traffic(prod: st.Stack) -> None:
-    """Every connection cut at once (conversations, locks, the outbox): turns wait and go on."""
-    result = fault_under_traffic(prod, "postgres restart", st.postgres_restarted, 2)
-    st.write_result("fault_postgres_restart", result)
-    FAULTS["restart PostgreSQL"] = fault_row(result)
-    assert st.postgres_up()
-    assert_nothing_lost(result)
+# (name in the fault table, the fault, how long it is held in seconds, results file)
+SERVICE_FAULTS = [
+    # Every connection cut at once (conversations, locks, the outbox): turns wait and go on.
+    ("restart PostgreSQL", st.postgres_restarted, 2, "fault_postgres_restart"),
+    # The lock store's and the tracker store's backend away for 5 s: messages wait (retried
+    # with backoff up to STORE_RETRY_S), none fails, none is lost.
+    ("stop PostgreSQL (5 s)", st.postgres_stopped, 5, "fault_postgres_stop"),
+    # Redis is not on the message path (the locks are PostgreSQL's).
+    ("stop Redis (5 s)", st.redis_stopped, 5, "fault_redis"),
+    # Replies do not depend on the broker; the outbox keeps the events until it is back.
+    ("stop RabbitMQ (5 s)", st.rabbitmq_stopped, 5, "fault_rabbitmq"),
+]
 
 
-def test_postgres_stopped_for_5_s_during_traffic(prod: st.Stack) -> None:
-    """The lock store's and the tracker store's backend away for 5 s: messages wait (retried with
-    backoff up to STORE_RETRY_S), none fails, none is lost."""
-    result = fault_under_traffic(prod, "postgres stop", st.postgres_stopped, 5)
-    st.write_result("fault_postgres_stop", result)
-    FAULTS["stop PostgreSQL (5 s)"] = fault_row(result)
-    assert st.postgres_up()
-    assert_nothing_lost(result)
-
-
-def test_redis_stopped_during_traffic_is_not_noticed(prod: st.Stack) -> None:
-    """Redis is no longer on the message path (the locks are PostgreSQL's)."""
-    result = fault_under_traffic(prod, "redis stop", st.redis_stopped, 5)
-    st.write_result("fault_redis", result)
-    FAULTS["stop Redis (5 s)"] = fault_row(result)
-    assert st.redis_up()
-    assert_nothing_lost(result)
-
-
-def test_rabbitmq_stopped_during_traffic_loses_no_event(prod: st.Stack) -> None:
-    """Replies do not depend on the broker; the outbox keeps the events until it is back."""
-    result = fault_under_traffic(prod, "rabbitmq stop", st.rabbitmq_stopped, 5)
-    st.write_result("fault_rabbitmq", result)
-    FAULTS["stop RabbitMQ (5 s)"] = fault_row(result)
-    assert st.rabbitmq_up()
+@pytest.mark.parametrize("name, fault, hold_s, results", SERVICE_FAULTS, ids=[f[3] for f in SERVICE_FAULTS])
+def test_a_service_fault_during_traffic_loses_and_doubles_nothing(prod: st.Stack, name: str, fault: Any,
+                                                                   hold_s: float, results: str) -> None:
+    result = fault_under_traffic(prod, name, fault, hold_s)
+    st.write_result(results, result)
+    FAULTS[name] = fault_row(result)
+    assert st.postgres_up() and st.redis_up() and st.rabbitmq_up()
     assert_nothing_lost(result)
 
 
