@@ -108,9 +108,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         back, and save only when no one else stored anything meanwhile (else the person is asked
         to send the message again, and nothing of this turn is kept)."""
         await locks.take_back(tracker.sender_id)
-        stored = await retrying(lambda: SQLTrackerStore._upstream_retrieve(self, tracker.sender_id, False)
-                                if hasattr(SQLTrackerStore, "_upstream_retrieve")
-                                else SQLTrackerStore._retrieve(self, tracker.sender_id, False), "reading a conversation")
+        # Rasa's own read (past the cache, which this replica filled before the lock was lost).
+        read = getattr(SQLTrackerStore, "_upstream_retrieve", SQLTrackerStore._retrieve)
+        stored = await retrying(lambda: read(self, tracker.sender_id, False), "reading a conversation")
         stored_events = [(e.type_name, e.timestamp) for e in (stored.events if stored else [])]
         ours = [(e.type_name, e.timestamp) for e in tracker.events]
         if ours[:len(stored_events)] != stored_events:

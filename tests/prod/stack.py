@@ -304,30 +304,27 @@ def postgres_restarted() -> Iterator[None]:
 
 
 @contextmanager
-def postgres_stopped() -> Iterator[None]:
-    """`pg_ctlcluster ... stop` (fast shutdown: every connection is cut, nothing is accepted),
-    then started again with the machine's command."""
+def stopped(stop: List[str], up: Any, start: List[str], back_s: float) -> Iterator[None]:
+    """A service stopped with `stop`, then, if it is not back by itself, started with the machine's
+    own command `start`; `up` says whether it answers."""
     try:
-        subprocess.run(STOP_POSTGRES, check=False, capture_output=True, timeout=120)
-        wait_until(lambda: not postgres_up(), 10)
+        subprocess.run(stop, check=False, capture_output=True, timeout=120)
+        wait_until(lambda: not up(), 10)
         yield
     finally:
-        if not postgres_up():
-            subprocess.run(START_POSTGRES, check=False, capture_output=True, timeout=120)
-        assert wait_until(postgres_up, 60), "PostgreSQL did not come back"
+        if not up():
+            subprocess.run(start, check=False, capture_output=True, timeout=120)
+        assert wait_until(up, back_s), f"{start[0]} did not come back"
 
 
-@contextmanager
-def redis_stopped() -> Iterator[None]:
-    """Redis shut down (it keeps nothing on disk anyway), then started with the machine's command."""
-    try:
-        subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, timeout=30)
-        wait_until(lambda: not redis_up(), 10)
-        yield
-    finally:
-        if not redis_up():
-            subprocess.run(START_REDIS, check=False, capture_output=True, timeout=60)
-        assert wait_until(redis_up, 30), "Redis did not come back"
+def postgres_stopped() -> Any:
+    """`pg_ctlcluster ... stop` (fast shutdown: every connection is cut, nothing is accepted)."""
+    return stopped(STOP_POSTGRES, postgres_up, START_POSTGRES, 60)
+
+
+def redis_stopped() -> Any:
+    """Redis shut down (it keeps nothing on disk anyway)."""
+    return stopped(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], redis_up, START_REDIS, 30)
 
 
 @contextmanager
