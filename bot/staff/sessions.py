@@ -27,6 +27,7 @@ class Session:
     expires: float
     sid: str
     csrf: str
+    role: str = "reception"  # from the account's current setting, never from the cookie
 
 
 def _b64(raw: bytes) -> str:

@@ -8,11 +8,13 @@ CSRF token.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import importlib
 import logging
 import re
 from datetime import datetime
 from functools import partial
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Union
 from urllib.parse import quote, urlencode, urlparse
 
 from sanic import Blueprint, Sanic, response
@@ -31,6 +33,9 @@ from bot.staff.throttle import FAILURE_DELAY_S, LoginThrottle
 logger = logging.getLogger(__name__)
 
 PREFIX = "/staff"
+# The owner's pages: each module has `routes(page: StaffPage) -> [(handler, uri, methods, name)]`,
+# and every handler starts with `page.owner_session(request)` or `page.owner_post(request)`.
+OWNER_PAGES: tuple = ()
 CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
 MAX_QUERY_CHARS = 120
 SECURITY_HEADERS = {
@@ -111,8 +116,29 @@ class StaffPage:
 
     def session(self, request: Request) -> Optional[Session]:
         session = self.signer.load(request.cookies.get(SESSION_COOKIE))
-        if session is not None and session.user not in self.config.accounts:
+        if session is None or session.user not in self.config.accounts:
             return None  # the account was removed
+        return dataclasses.replace(session, role=self.config.role(session.user))
+
+    def owner_session(self, request: Request) -> Union[Session, HTTPResponse]:
+        """The session of an owner, or the response for anyone else: the login page when nobody
+        is logged in, "not allowed" for reception (every method; checked before anything runs)."""
+        session = self.session(request)
+        if session is None:
+            return self.to_login(request)
+        if session.role != staff_config.OWNER:
+            logger.warning("Staff page: a reception account asked for an owner's page.")
+            return self.message("Owners only", "This page is for the spa's owner. Ask the owner if you "
+                                "need something changed here.", 403, session)
+        return session
+
+    async def owner_post(self, request: Request) -> Union[Session, HTTPResponse]:
+        """An owner's form post from this site with the session's CSRF token, or the response."""
+        session = self.owner_session(request)
+        if isinstance(session, HTTPResponse):
+            return session
+        if await self.checked_post(request) is None:
+            return self.refused(session)
         return session
 
     async def spa(self) -> Dict[str, str]:
@@ -179,6 +205,9 @@ class StaffPage:
         bp.add_route(page(self.request_or_ics), "/requests/<ref>", methods=["GET"], name="staff_request")
         bp.add_route(page(self.print_sheet), "/requests/<code>/print", methods=["GET"], name="staff_print")
         bp.add_route(page(self.change_status), "/requests/<code>/status", methods=["POST"], name="staff_status")
+        for module_name in OWNER_PAGES:
+            for handler, uri, methods, name in importlib.import_module(module_name).routes(self):
+                bp.add_route(page(handler), uri, methods=methods, name=name)
         return bp
 
     async def root(self, request: Request) -> HTTPResponse:

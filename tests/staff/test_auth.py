@@ -123,8 +123,18 @@ def test_accounts_come_from_the_environment_as_hashes(stored: str) -> None:
     assert config.parse_accounts({"STAFF_PASSWORD_HASH": stored}) == {"staff": stored}
 
 
+def test_each_account_has_a_role_and_the_old_form_means_reception(stored: str, tmp_path: Path) -> None:
+    env = {"STAFF_ACCOUNTS": f"olive:owner:{stored}, rhea:reception:{stored}, ray:{stored}",
+           "STAFF_PASSWORD_HASH": stored, "STAFF_SECRET_KEY_FILE": str(tmp_path / "key")}
+    settings = config.load(env)
+    assert set(settings.accounts) == {"olive", "rhea", "ray", "staff"}
+    assert [settings.role(name) for name in ("olive", "rhea", "ray", "staff")] == ["owner", "reception", "reception",
+                                                                                   "reception"]
+
+
 @pytest.mark.parametrize("env", [{"STAFF_ACCOUNTS": "alice:plain-password"}, {"STAFF_PASSWORD_HASH": "hunter2hunter2"},
-                                 {"STAFF_ACCOUNTS": "al ice:{hash}"}])
+                                 {"STAFF_ACCOUNTS": "al ice:{hash}"}, {"STAFF_ACCOUNTS": "alice:admin:{hash}"},
+                                 {"STAFF_ACCOUNTS": "alice:owner:extra:{hash}"}])
 def test_a_plain_password_or_bad_name_switches_the_page_off(env: dict, stored: str, tmp_path: Path) -> None:
     env = {k: v.replace("{hash}", stored) for k, v in env.items()}
     with pytest.raises(config.ConfigError):

@@ -15,6 +15,8 @@ from tests.conftest import KB_DIR
 
 STAFF_NAME = "reception"
 STAFF_PASSWORD = "harbour-light-frontdesk"
+OWNER_NAME = "owner"
+OWNER_PASSWORD = "harbour-light-owner-keys"
 
 
 @pytest.fixture(scope="package")
@@ -29,7 +31,8 @@ def staff_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def staff_servers(tmp_path_factory: pytest.TempPathFactory, staff_database: str) -> Iterator[Dict[str, Any]]:
     from tests.servers import start_servers
 
-    env = {"DATABASE_URL": staff_database, "STAFF_ACCOUNTS": f"{STAFF_NAME}:{hash_password(STAFF_PASSWORD)}",
+    accounts = f"{STAFF_NAME}:{hash_password(STAFF_PASSWORD)},{OWNER_NAME}:owner:{hash_password(OWNER_PASSWORD)}"
+    env = {"DATABASE_URL": staff_database, "STAFF_ACCOUNTS": accounts,
            "STAFF_SECRET_KEY": secrets.token_urlsafe(32)}
     yield from start_servers(tmp_path_factory, extra_env=env)
 
