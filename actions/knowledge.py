@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
@@ -11,7 +11,7 @@ from actions.advice import ActionAdvise, at_recommendation_stage, current_recomm
 from actions.safety import SafeAction, crisis_line_reminder
 from actions.tracker_state import latest_entities, latest_intent
 from bot.advice.preface import Preface
-from bot.knowledge import queries
+from bot.knowledge import front_desk, queries
 
 HEALTH_TOPICS = {"ask_contraindications", "ask_pregnancy", "ask_aftercare"}
 PERSONAL_TOPICS = {"ask_frequency", "ask_session_length", "ask_painful"}
@@ -27,6 +27,8 @@ class ActionAnswerTopic(SafeAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker)
+        if intent in front_desk.FRONT_DESK_INTENTS:
+            return _front_desk(dispatcher, intent, tracker.latest_message.get("text") or "")
         if intent in HEALTH_TOPICS and latest_entities(tracker, "condition") and at_recommendation_stage(tracker):
             return ActionAdvise().answer(dispatcher, tracker, domain, preface)
         text = self._specific_answer(intent, tracker, preface)
@@ -92,6 +94,26 @@ class ActionAnswerTopic(SafeAction):
             found = [e for e in map(queries.etiquette, latest_entities(tracker, "etiquette")) if e]
             return "\n\n".join(_etiquette_answer(e) for e in found) or None
         return None
+
+
+class ActionDeclineSexualServices(Action):
+    """One firm, professional sentence, and nothing else: no advice, no offer, no small talk."""
+
+    def name(self) -> Text:
+        return "action_decline_sexual_services"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=front_desk.SEXUAL_SERVICES_REPLY)
+        return []
+
+
+def _front_desk(dispatcher: CollectingDispatcher, intent: str, message: str) -> List[Dict[Text, Any]]:
+    """Hours, address, parking, gift cards...: the spa's own words, and a way on to booking."""
+    spa = queries.settings("spa")
+    found = front_desk.answer(intent, spa, message, front_desk.spa_now(spa), replies.contact_line)
+    buttons = [replies.button("Book a session", "/book_session")] if found and found.offer_booking else []
+    dispatcher.utter_message(text=found.text if found else _not_found(), buttons=buttons or None)
+    return []
 
 
 def _etiquette_answer(entry: Any) -> str:
