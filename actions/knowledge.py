@@ -28,7 +28,8 @@ class ActionAnswerTopic(SafeAction):
     ) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker)
         if intent in front_desk.FRONT_DESK_INTENTS:
-            return _front_desk(dispatcher, intent, tracker.latest_message.get("text") or "")
+            in_form = bool((tracker.active_loop or {}).get("name"))
+            return _front_desk(dispatcher, intent, tracker.latest_message.get("text") or "", offer_booking=not in_form)
         if intent in HEALTH_TOPICS and latest_entities(tracker, "condition") and at_recommendation_stage(tracker):
             return ActionAdvise().answer(dispatcher, tracker, domain, preface)
         text = self._specific_answer(intent, tracker, preface)
@@ -107,11 +108,13 @@ class ActionDeclineSexualServices(Action):
         return []
 
 
-def _front_desk(dispatcher: CollectingDispatcher, intent: str, message: str) -> List[Dict[Text, Any]]:
-    """Hours, address, parking, gift cards...: the spa's own words, and a way on to booking."""
+def _front_desk(dispatcher: CollectingDispatcher, intent: str, message: str, offer_booking: bool) -> List[Dict[Text, Any]]:
+    """Hours, address, parking, gift cards...: the spa's own words, and a way on to booking
+    (not in the middle of the booking form, which asks its question again next)."""
     spa = queries.settings("spa")
     found = front_desk.answer(intent, spa, message, front_desk.spa_now(spa), replies.contact_line)
-    buttons = [replies.button("Book a session", "/book_session")] if found and found.offer_booking else []
+    offered = found is not None and found.offer_booking and offer_booking
+    buttons = [replies.button("Book a session", "/book_session")] if offered else []
     dispatcher.utter_message(text=found.text if found else _not_found(), buttons=buttons or None)
     return []
 
