@@ -22,13 +22,16 @@ import yaml
 
 QUESTIONS = Path(__file__).resolve().parent / "questions.yml"
 NOT_ANSWERED_INTENTS = {"nlu_fallback", "bot_challenge", "out_of_scope"}
-# Intents whose answers cover a topic today (the first-visit answers cover what to wear and late
-# arrival; prices and insurance cover some of payment; booking covers requests and changes).
+# The intents whose answers cover each topic (bot/knowledge/front_desk.py answers most of them
+# from the spa's settings; booking requests and changes go to the booking flow).
 ANSWERING_INTENTS = {
-    "booking_request": {"book_session"}, "walk_ins_same_day": {"book_session"}, "booking_ahead": {"book_session"},
-    "reschedule_cancel": {"change_booking", "cancel_booking"}, "what_to_bring": {"ask_first_visit"},
-    "late_arrival": {"ask_first_visit"}, "changing_showers": {"ask_first_visit"}, "payment": {"ask_price", "ask_insurance"},
-    "packages_memberships": {"ask_price"},
+    "opening_hours": {"ask_hours"}, "location": {"ask_location"}, "parking_transport": {"ask_parking"},
+    "accessibility": {"ask_accessibility"}, "gift_cards": {"ask_gift_cards"}, "packages_memberships": {"ask_packages"},
+    "couples": {"ask_couples"}, "payment": {"ask_payment", "ask_insurance"}, "age_rules": {"ask_age_rules"},
+    "late_arrival": {"ask_late_arrival"}, "what_to_bring": {"ask_what_to_bring", "ask_first_visit"},
+    "changing_showers": {"ask_facilities"}, "walk_ins_same_day": {"ask_walk_in", "book_session"},
+    "booking_ahead": {"ask_booking_ahead"}, "waiting_list": {"ask_waiting_list"}, "booking_request": {"book_session"},
+    "reschedule_cancel": {"change_booking", "cancel_booking"}, "sexual_services": {"request_sexual_services"},
 }
 NOT_ANSWERED_REPLIES = ("Sorry, I can't help with that", "I'm a virtual assistant")
 
