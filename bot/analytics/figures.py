@@ -98,3 +98,17 @@ def count(event: Dict[str, Any], absolute_conditions: Collection[str], last_user
         if any((b.get("payload") or "").startswith(BOOK_PAYLOAD) for b in buttons):
             counted.metrics.append("booking_offers")
     return counted
+
+
+def count_without_text(event: Dict[str, Any], absolute_conditions: Collection[str]) -> Counted:
+    """The metrics `count` gives an event, for a reader that keeps no text (the owner's dashboard).
+
+    What the person wrote only decides whether a fallback's text may be kept, by scanning it for
+    a crisis, and that scan costs more than the rest of the counting; the metrics come from the
+    NLU's parse, the action and the bot's reply. So the person's words are left out before
+    counting, and no text comes back."""
+    if event.get("event") == "user":
+        event = {**event, "text": ""}
+    counted = count(event, absolute_conditions, None)
+    counted.fallback_text = None
+    return counted
