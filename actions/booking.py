@@ -657,7 +657,7 @@ class ActionManageBooking(SafeAction):
         where = situation(tracker)
         request = store.latest_for_sender(where.sender)
         if request is None or request.status in ("cancelled", "done"):
-            dispatcher.utter_message(text=replies.BOOKING_NONE_OPEN,
+            dispatcher.utter_message(text=replies.no_open_booking(where.spa),
                                      buttons=[replies.button("Make a booking request", "/book_session")])
             return []
         if latest_intent(tracker) == "cancel_booking":

@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.advice import ActionAdvise, at_recommendation_stage, current_recommendation
+from actions.handoff import ActionDefaultFallback
 from actions.safety import SafeAction, crisis_line_reminder
 from actions.tracker_state import latest_entities, latest_intent
 from bot.advice.preface import Preface
@@ -104,6 +105,11 @@ class ActionDeclineSexualServices(Action):
         return "action_decline_sexual_services"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        if confidence < front_desk.SEXUAL_SERVICES_MIN_CONFIDENCE:
+            # A refusal said to an innocent question offends a real client: when unsure, the
+            # ordinary "not understood" answer.
+            return ActionDefaultFallback().run(dispatcher, tracker, domain)
         dispatcher.utter_message(text=front_desk.SEXUAL_SERVICES_REPLY)
         return []
 
@@ -129,8 +135,9 @@ def _etiquette_answer(entry: Any) -> str:
 def _spa_addendum(intent: str) -> str | None:
     """The spa's own policy, the local crisis line or the list of sources, after the general answer."""
     if intent == "ask_price":
-        prices = queries.settings("spa").get("prices")
-        return f"At {queries.settings('spa').get('name', 'our spa')}: {prices}" if prices else None
+        from bot.knowledge import price_list, prices  # the spa's price lines, in words
+
+        return prices.price_reply(queries.settings("spa"), price_list.price_list())
     if intent == "ask_mental_health":
         return crisis_line_reminder()
     if intent == "ask_source":

@@ -162,6 +162,15 @@ BOOKING_ASK_CONSENT_KIOSK = (
 )
 BOOKING_CANCELLED_BEFORE_SENDING = "OK, I've cancelled this booking request. Nothing was sent to the spa."
 BOOKING_NONE_OPEN = "I can't find an open booking request in this chat."
+
+
+def no_open_booking(spa: Dict[str, str]) -> str:
+    """Moving or cancelling an appointment made another way (by phone, online, at the desk): the
+    team does it, under the spa's own notice period."""
+    text = (f"{BOOKING_NONE_OPEN} To move or cancel an appointment you made another way, please contact "
+            f"the team. {contact_line(spa)}")
+    policy = (spa.get("cancellation") or "").strip()
+    return f"{text}\n\n{policy}" if policy else text
 BOOKING_CANCELLED = "Done: I've cancelled booking request {code}. The team will see it on their list."
 BOOKING_CHANGED = (
     "Done: booking request {code} now asks for {when}. The team will contact you to confirm the new time."

@@ -35,6 +35,7 @@ FRONT_DESK_SETTINGS: Dict[str, Tuple[str, ...]] = {
 FRONT_DESK_INTENTS = frozenset(FRONT_DESK_SETTINGS)
 # After these answers the person is most likely to want a time: the reply offers the booking form.
 OFFERS_BOOKING = frozenset({"ask_walk_in", "ask_booking_ahead", "ask_waiting_list", "ask_couples", "ask_hours"})
+SEXUAL_SERVICES_MIN_CONFIDENCE = 0.6
 SEXUAL_SERVICES_REPLY = ("This is a professional therapeutic massage practice: we do not offer sexual services "
                          "of any kind.")
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import yaml
 
+from rasa_sdk.executor import CollectingDispatcher
+
 from actions.knowledge import ActionAnswerTopic, ActionDeclineSexualServices
 from bot.knowledge.front_desk import SEXUAL_SERVICES_REPLY
-from tests.actions.conftest import texts
+from tests.actions.conftest import texts, user_event
 from tests.conftest import KB_DIR
 
 SPA = {k: " ".join(str(v).split()) for k, v in yaml.safe_load((KB_DIR / "spa.yml").read_text())["spa"].items()}
@@ -27,3 +29,13 @@ def test_a_health_matter_in_a_front_desk_question_still_comes_first(conversation
 def test_a_request_for_sexual_services_gets_one_sentence(conversation) -> None:
     assert texts(conversation.say("request_sexual_services", "any extras?", ActionDeclineSexualServices())) == (
         SEXUAL_SERVICES_REPLY)
+
+
+def test_an_unsure_guess_gets_the_ordinary_not_understood_answer_not_a_refusal(conversation) -> None:
+    event = user_event("request_sexual_services", "the ending of my last massage was rushed", conversation.matcher)
+    event["parse_data"]["intent"]["confidence"] = 0.45
+    conversation.events.append(event)
+    dispatcher = CollectingDispatcher()
+    ActionDeclineSexualServices().run(dispatcher, conversation.tracker(), {})
+    reply = texts(dispatcher.messages)
+    assert SEXUAL_SERVICES_REPLY not in reply and "Sorry, I can't help with that" in reply
