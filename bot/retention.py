@@ -161,10 +161,24 @@ def forget_bookings(sender_id: str, url: Optional[str] = None) -> int:
     """"Forget me" covers the booking requests made in the conversation. A failure is logged, not
     raised: the conversation itself must still be deleted."""
     try:
-        return bookings.delete_for_sender(sender_id, url=url)
+        deleted = bookings.delete_for_sender(sender_id, url=url)
     except SQLAlchemyError as error:
         logger.error("Could not delete a conversation's booking requests (%s).", type(error).__name__)
-        return 0
+        deleted = 0
+    forget_review_labels(sender_id, url)
+    return deleted
+
+
+def forget_review_labels(sender_id: str, url: Optional[str] = None) -> None:
+    """"Forget me" also takes back what staff labelled from the conversation on the review page,
+    and the training-data export made from it."""
+    from bot.staff import review, review_export
+
+    try:
+        if review.forget(sender_id, url):
+            review_export.export(url, review_export.export_path())
+    except (SQLAlchemyError, OSError) as error:
+        logger.error("Could not delete a conversation's review labels (%s).", type(error).__name__)
 
 
 async def delete_conversation(store: TrackerStore, sender_id: str, with_bookings: bool = False) -> int:

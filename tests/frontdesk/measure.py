@@ -3,7 +3,8 @@
     .venv/bin/python -m tests.frontdesk.measure [--url http://localhost:5005]
 
 Sends each question of tests/frontdesk/questions.yml as the first message of its own
-conversation over the REST channel of a running assistant (`make run`). A question counts as
+conversation over the REST channel of a running assistant (`RATE_LIMIT_ADDRESS=1000/60 make run`:
+the questions come from one address faster than a person types). A question counts as
 answered when the model's intent is one that answers its topic (ANSWERING_INTENTS; a topic with
 no such intent yet has none) and the reply is not the fallback or the virtual-assistant answer.
 Also printed: how many got anything but a fallback (a looser figure: some of those replies are
@@ -42,8 +43,10 @@ def questions() -> List[Dict[str, Any]]:
 
 def ask(url: str, token: str, text: str) -> Tuple[str, str]:
     """(intent, reply text) for `text` as a new conversation's first message."""
-    reply = requests.post(f"{url}/webhooks/rest/webhook", timeout=30,
-                          json={"sender": f"frontdesk-{uuid.uuid4().hex[:10]}", "message": text}).json()
+    answer = requests.post(f"{url}/webhooks/rest/webhook", timeout=30,
+                           json={"sender": f"frontdesk-{uuid.uuid4().hex[:10]}", "message": text})
+    answer.raise_for_status()  # e.g. 429: start the assistant with RATE_LIMIT_ADDRESS=1000/60 for this run
+    reply = answer.json()
     parsed = requests.post(f"{url}/model/parse", params={"token": token}, json={"text": text}, timeout=30).json()
     return parsed["intent"]["name"], "\n".join(m.get("text") or "" for m in reply)
 
