@@ -30,11 +30,9 @@ kb: $(VENV)/.installed
 
 train: $(MODEL)
 
+# A new model replaces the current one only when it is no worse (scripts/train-guarded.sh).
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
-	@echo "==> Training the model (under a minute on 2 cores; skipped while nothing changes)"
-	@start=$$(date +%s); \
-	$(BIN)/rasa train --data $(RASA_DATA) --fixed-model-name model --out models --num-threads 2 && \
-	echo "==> Training took $$(( $$(date +%s) - start )) s"
+	@scripts/train-guarded.sh $(MODEL) $(RASA_DATA)
 
 run: $(MODEL) kb
 	@scripts/run.sh

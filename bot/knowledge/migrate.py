@@ -1,10 +1,11 @@
 """Bring the database in DATABASE_URL to the newest schema with Alembic (migrations/).
 
-The knowledge-base tables are rebuilt from data/kb on every load, but booking requests are the
-spa's own records and share the database, so the schema changes by migration, never by dropping
-and recreating tables. A database built before migrations existed (knowledge-base tables, no
-alembic_version) is adopted: its knowledge-base tables are dropped and recreated (they only held
-what data/kb says) and a booking table that is already there is kept as it is.
+The knowledge-base tables are rebuilt from data/kb on every load, but booking requests and the
+saved versions of the spa's content (content_versions) are the spa's own records and share the
+database, so the schema changes by migration, never by dropping and recreating tables. A database
+built before migrations existed (knowledge-base tables, no alembic_version) is adopted: its
+knowledge-base tables are dropped and recreated (they only held what data/kb says) and a booking
+table that is already there is kept as it is.
 
     .venv/bin/python -m bot.knowledge.migrate [upgrade [REV] | downgrade REV | current | check]
 """
@@ -13,17 +14,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Set, Tuple
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection
 
 import bot.booking.models  # noqa: F401  (registers booking_requests on the shared metadata)
+import bot.staff.review_models  # noqa: F401  (registers review_labels on the shared metadata)
 from bot.knowledge.db import PROJECT_ROOT, database_url, get_engine
 from bot.knowledge.models import Base
 
@@ -34,8 +36,9 @@ VERSION_TABLE = "alembic_version"
 KNOWLEDGE_REVISION = "0001"  # the knowledge-base tables as they were before migrations
 BOOKING_REVISION = "0002"  # booking_requests
 CRISIS_REVISION = "0003"  # crisis_resources (knowledge base: rewritten on every load)
-# Revisions whose tables only ever hold what data/kb says.
-KNOWLEDGE_REVISIONS = (KNOWLEDGE_REVISION, CRISIS_REVISION)
+CONTENT_REVISION = "0004"  # prices (knowledge base) and content_versions (the spa's saved edits: kept)
+# Revisions whose TABLES only ever hold what data/kb (and the spa's saved content) says.
+KNOWLEDGE_REVISIONS = (KNOWLEDGE_REVISION, CRISIS_REVISION, CONTENT_REVISION)
 
 
 def alembic_config(url: Optional[str] = None, connection: Optional[Connection] = None) -> Config:
@@ -77,9 +80,17 @@ def differences(url: Optional[str] = None) -> List[Any]:
 
 
 def revision_tables(revision: str) -> Tuple[str, ...]:
-    """The tables a revision creates, as its module lists them."""
+    """The tables a revision creates, as its module lists them (its knowledge-base tables, for 0004)."""
     script = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
     return tuple(script.module.TABLES)
+
+
+def head_revision() -> str:
+    """The newest revision in migrations/: where `upgrade()` takes a database."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("migrations/versions holds no revision")
+    return head
 
 
 def _own_tables_only(name: Optional[str], type_: str, parent_names: Any) -> bool:
@@ -98,9 +109,20 @@ def _adopt_unversioned(connection: Connection, config: Config) -> None:
                 len(knowledge))
     for name in knowledge:
         Base.metadata.tables[name].drop(connection)
+    for name in _empty_later_tables(connection, tables - set(knowledge)):
+        Base.metadata.tables[name].drop(connection)  # the revision that owns it creates it again
     command.upgrade(config, KNOWLEDGE_REVISION)
     if bookings:
         command.stamp(config, BOOKING_REVISION)
+
+
+def _empty_later_tables(connection: Connection, present: Set[str]) -> List[str]:
+    """Tables of later revisions (the spa's saved content, review labels...) that a pre-migration
+    database can only hold empty, because `create_all` made them: safe to leave to their migration."""
+    kept = set(revision_tables(BOOKING_REVISION))
+    later = sorted(name for name in present & set(Base.metadata.tables) if name not in kept)
+    return [name for name in later
+            if connection.execute(select(func.count()).select_from(Base.metadata.tables[name])).scalar() == 0]
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -7,7 +7,7 @@ adding safety.
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -167,3 +167,34 @@ class Setting(Base):
     section = Column(String(32), primary_key=True)
     key = Column(String(64), primary_key=True)
     value = Column(Text, nullable=False)
+
+
+class Price(Base):
+    """One line of the spa's price list: a service, a length and what it costs (data/kb/spa.yml `prices`).
+
+    `price` is the amount as validated decimal text ("55", "49.50"): the loader checks it, and the
+    replies only ever print it, so a text column avoids floating point and SQLite's Decimal caveats.
+    """
+
+    __tablename__ = "prices"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    position = Column(Integer, nullable=False, default=0)
+    service = Column(String(128), nullable=False)
+    minutes = Column(Integer, nullable=False)
+    price = Column(String(16), nullable=False)
+
+
+class ContentVersion(Base):
+    """A saved version of the spa's own files (bot/knowledge/content.py), with who saved it and why.
+
+    Not knowledge-base rows: a load never empties this table. The newest version's files are the
+    spa's content; the safety files always come from data/kb.
+    """
+
+    __tablename__ = "content_versions"
+    number = Column(Integer, primary_key=True, autoincrement=False)
+    created_at = Column(DateTime, nullable=False)
+    author = Column(String(64), nullable=False)
+    summary = Column(String(300), nullable=False)
+    restored_from = Column(Integer, nullable=True)
+    files = Column(JSON, nullable=False)  # file name -> YAML text, exactly as saved

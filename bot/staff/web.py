@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 PREFIX = "/staff"
 # The owner's pages: each module has `routes(page: StaffPage) -> [(handler, uri, methods, name)]`,
 # and every handler starts with `page.owner_session(request)` or `page.owner_post(request)`.
-OWNER_PAGES: tuple = ()
+OWNER_PAGES: tuple = ("bot.staff.dashboard", "bot.staff.review_pages", "bot.staff.content_pages")
 CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
 MAX_QUERY_CHARS = 120
 SECURITY_HEADERS = {

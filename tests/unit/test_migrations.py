@@ -50,7 +50,7 @@ def test_an_empty_database_is_migrated_to_the_models_schema_from_any_directory(
     indexes = {i["name"]: i["unique"] for i in inspect(get_engine(url)).get_indexes(BOOKING_TABLE)}
     assert indexes == {"ix_booking_requests_code": True, "ix_booking_requests_sender_id": False,
                        "ix_booking_requests_created_at": False}
-    assert migrate.current_revision(url) == migrate.CRISIS_REVISION
+    assert migrate.current_revision(url) == migrate.head_revision()
 
 
 def test_the_newest_revision_and_the_models_agree(url: str) -> None:
@@ -71,16 +71,16 @@ def test_an_older_database_is_upgraded_and_keeps_its_rows(url: str) -> None:
     assert store.get_by_code(a_booking(url), url=url) is not None
 
 
-def test_downgrading_one_step_removes_only_the_crisis_table(url: str) -> None:
+def test_downgrading_to_the_bookings_removes_only_the_later_tables(url: str) -> None:
     load(KB_DIR, url)
-    migrate.downgrade(url, "-1")
+    migrate.downgrade(url, migrate.BOOKING_REVISION)
     assert "crisis_resources" not in tables(url) and BOOKING_TABLE in tables(url)
     assert migrate.current_revision(url) == migrate.BOOKING_REVISION
 
 
-def test_downgrading_two_steps_removes_the_booking_table_too(url: str) -> None:
+def test_downgrading_to_the_first_revision_removes_the_booking_table_too(url: str) -> None:
     load(KB_DIR, url)
-    migrate.downgrade(url, "-2")
+    migrate.downgrade(url, migrate.KNOWLEDGE_REVISION)
     assert BOOKING_TABLE not in tables(url)
     assert set(migrate.revision_tables(migrate.KNOWLEDGE_REVISION)) <= tables(url)
     assert migrate.current_revision(url) == migrate.KNOWLEDGE_REVISION
@@ -96,7 +96,7 @@ def test_a_database_built_before_migrations_keeps_its_booking_requests(url: str)
             "INSERT INTO goals (id, name, benefit) VALUES ('stale', 'Stale goal', 'Gone from data/kb.')")
     code = a_booking(url)
     load(KB_DIR, url)
-    assert migrate.current_revision(url) == migrate.CRISIS_REVISION
+    assert migrate.current_revision(url) == migrate.head_revision()
     assert store.get_by_code(code, url=url).technique == "swedish"
     with Session(engine) as session:
         goals = set(session.scalars(select(models.Goal.id)))
@@ -149,7 +149,7 @@ def test_postgresql_databases_migrate_alongside_rasas_own_tables(postgres_url: s
     assert store.get_by_code(code, url=postgres_url) is not None
     assert "events" in tables(postgres_url)
     assert migrate.differences(postgres_url) == []
-    migrate.downgrade(postgres_url, "-2")
+    migrate.downgrade(postgres_url, migrate.KNOWLEDGE_REVISION)
     assert BOOKING_TABLE not in tables(postgres_url)
     migrate.upgrade(postgres_url)
     assert migrate.differences(postgres_url) == []
