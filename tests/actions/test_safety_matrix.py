@@ -17,6 +17,7 @@ from actions.advice import ActionAdvise, ActionExplainChoice, ActionShortAnswer
 from actions.booking import FORM, ActionManageBooking
 from actions.handoff import ActionDefaultFallback, ActionHandoff
 from actions.knowledge import ActionAnswerTopic
+from actions.knowledge import ActionDeclineSexualServices
 from actions.privacy import ActionForgetConversation
 from actions.safety import ActionCrisis, ActionEmergency, ActionSmallTalk, SafeAction
 from bot.knowledge.loader import read_knowledge_base
@@ -26,12 +27,14 @@ from tests.conftest import PROJECT_ROOT
 ACTIONS: Dict[str, Type[Action]] = {
     a().name(): a for a in (ActionAdvise, ActionExplainChoice, ActionShortAnswer, ActionDefaultFallback,
                             ActionHandoff, ActionAnswerTopic, ActionSmallTalk, ActionEmergency,
-                            ActionForgetConversation, ActionManageBooking, ActionCrisis)
+                            ActionForgetConversation, ActionManageBooking, ActionCrisis, ActionDeclineSexualServices)
 }
 # Replies that are not answers about massage: the urgent message itself, the crisis reply (which
 # comes before any condition's advice: tests/actions/test_crisis_actions.py), and the confirmation
 # before a conversation is deleted (a red flag never reaches it: it becomes report_emergency).
-EXEMPT = {"action_emergency", "action_crisis", "action_forget_conversation"}
+# A request for sexual services gets one firm sentence and nothing else (a crisis in it is caught
+# before: the crisis layer changes the intent).
+EXEMPT = {"action_emergency", "action_crisis", "action_forget_conversation", "action_decline_sexual_services"}
 QUESTIONS = {
     "ask_what_is": "what is therapeutic massage",
     "ask_vs_relaxation": "how is it different from a relaxation massage",
@@ -70,6 +73,21 @@ QUESTIONS = {
     "out_of_scope": "what's the weather like",
     "request_human": "can I talk to someone",
     "nlu_fallback": "hmm",
+    "ask_hours": "are you open on saturday",
+    "ask_location": "where are you",
+    "ask_parking": "is there parking",
+    "ask_accessibility": "is it wheelchair accessible",
+    "ask_gift_cards": "do you sell gift cards",
+    "ask_packages": "do you have packages",
+    "ask_couples": "can my partner and I come together",
+    "ask_payment": "do you take cards",
+    "ask_age_rules": "can my 15 year old come",
+    "ask_late_arrival": "what if I'm late",
+    "ask_what_to_bring": "what should I bring",
+    "ask_facilities": "do you have showers",
+    "ask_walk_in": "do you take walk-ins",
+    "ask_booking_ahead": "how far ahead should I book",
+    "ask_waiting_list": "do you have a waiting list",
 }
 KB = read_knowledge_base()
 CONDITIONS = KB.entries["conditions"]
