@@ -30,9 +30,15 @@ KILLED_AT: List[float] = []
 PHONE = "+1 555 0100"
 
 
+OWNER, OWNER_PASSWORD = "olive", "harbour-light-owner-keys"
+
+
 @pytest.fixture(scope="module")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st.Stack]:
-    stack = st.start_stack(tmp_path_factory.mktemp("prod"))
+    from bot.staff.passwords import hash_password
+
+    stack = st.start_stack(tmp_path_factory.mktemp("prod"), STAFF_ACCOUNTS=f"{OWNER}:owner:{hash_password(OWNER_PASSWORD)}",
+                           STAFF_SECRET_KEY=uuid.uuid4().hex + uuid.uuid4().hex)
     try:
         yield stack
     finally:
@@ -220,6 +226,52 @@ def test_the_staff_booking_page_is_served_by_the_replicas_beside_the_report(prod
     assert page.status_code in (200, 503) and page.headers["content-type"].startswith("text/html")
     assert "staff" in page.text.lower()
     assert requests.get(f"http://127.0.0.1:{prod.port}/staff/report.html", timeout=10).status_code == 401
+
+
+def test_content_edited_on_the_staff_page_is_answered_by_both_replicas_without_a_restart(prod: st.Stack) -> None:
+    """An owner changes a price and an FAQ answer in Chromium (through nginx, whichever replica
+    serves the page); the next message to each replica answers with them, and restoring the first
+    version brings the old replies back on both."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    def answers(question: str, expected: str) -> None:
+        for port in prod.replica_ports:
+            reply = prod.send(st.new_sender("content"), question, port=port)
+            assert reply.ok and expected in reply.text, (port, reply.text)
+
+    price_question, insurance_question = "how much does a massage cost", "is massage covered by insurance"
+    new_insurance = "Good news: many health plans now pay back part of the cost. Ask us for a receipt."
+    answers(price_question, "$95 for 60 minutes")
+    answers(insurance_question, "Sometimes. Some health plans")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{prod.port}/staff/content")
+            page.get_by_label("Name").fill(OWNER)
+            page.get_by_label("Password").fill(OWNER_PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.get_by_role("link", name="Edit prices").click()
+            page.get_by_label("Price, line 3").fill("105")
+            page.get_by_role("button", name="Save as a new version").click()
+            page.get_by_role("status").filter(has_text="Saved as version 2.").wait_for()
+            answers(price_question, "$105 for 60 minutes")
+
+            page.get_by_role("link", name="Insurance").click()
+            page.get_by_label("Answer").fill(new_insurance)
+            page.get_by_role("button", name="Save as a new version").click()
+            page.get_by_role("status").filter(has_text="Saved as version 3.").wait_for()
+            answers(insurance_question, new_insurance)
+
+            page.goto(f"http://127.0.0.1:{prod.port}/staff/content/history/1")
+            page.get_by_role("button", name="Restore version 1").click()
+            page.get_by_role("status").filter(has_text="it is now version 4.").wait_for()
+        finally:
+            browser.close()
+    answers(price_question, "$95 for 60 minutes")
+    answers(insurance_question, "Sometimes. Some health plans")
 
 
 def test_the_same_message_id_sent_to_both_replicas_at_once_is_one_turn(prod: st.Stack) -> None:
