@@ -237,7 +237,7 @@ def test_content_edited_on_the_staff_page_is_answered_by_both_replicas_without_a
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
     def answers(question: str, expected: str) -> None:
-        for port in prod.replica_ports:
+        for port in prod.replica_ports():
             reply = prod.send(st.new_sender("content"), question, port=port)
             assert reply.ok and expected in reply.text, (port, reply.text)
 
