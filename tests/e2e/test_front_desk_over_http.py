@@ -60,9 +60,10 @@ def test_a_request_for_sexual_services_gets_one_firm_sentence_and_nothing_else(a
     "can I come tomorrow at 4?",
 ])
 def test_booking_in_ordinary_words_reaches_the_booking_flow(assistant, question: str) -> None:
+    """The booking flow starts with its safety check, as every booking does."""
     reply = reply_text(assistant.conversation().say(question))
     assert not any(bad in reply for bad in NOT_ANSWERS), reply
-    assert "book" in reply.lower() or "time" in reply.lower(), reply
+    assert "Before I suggest anything, a quick safety check." in reply, reply
 
 
 def test_rescheduling_is_not_answered_with_first_visit_etiquette(assistant) -> None:
