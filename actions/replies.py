@@ -164,6 +164,12 @@ BOOKING_CANCELLED_BEFORE_SENDING = "OK, I've cancelled this booking request. Not
 BOOKING_NONE_OPEN = "I can't find an open booking request in this chat."
 
 
+def no_booking_for_now(spa: Dict[str, str]) -> str:
+    """Asked when to come in, after something that rules massage out for now."""
+    return ("Because of what you told me, I can't suggest a time for a massage for now. Once your doctor "
+            f"says massage is OK, you are very welcome to book. {contact_line(spa)}")
+
+
 def no_open_booking(spa: Dict[str, str]) -> str:
     """Moving or cancelling an appointment made another way (by phone, online, at the desk): the
     team does it, under the spa's own notice period."""

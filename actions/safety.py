@@ -135,7 +135,11 @@ class SafeAction(Action, metaclass=ABCMeta):
         asked = gentle and not crisis_protocol.stays_gentle(latest_intent(tracker))
         if not preface.allows_offers or (gentle and not asked):
             answer = [_without_offers(message) for message in answer]
-        dispatcher.messages.extend(m for m in answer if m.get("text") or m.get("buttons") or m.get("response"))
+        answer = [m for m in answer if m.get("text") or m.get("buttons") or m.get("response")]
+        if not answer and not preface.allows_offers and not said and len(dispatcher.messages) == start:
+            # The whole answer was an invitation to book ("when can I come in?"): say why not.
+            answer = [{"text": replies.no_booking_for_now(queries.settings("spa"))}]
+        dispatcher.messages.extend(answer)
         if support == CRISIS_GIVEN and not said and self.reminds_of_crisis_line:
             dispatcher.utter_message(text=crisis_line_reminder())
             events.append(SlotSet(CRISIS_SUPPORT, CRISIS_REMINDED))

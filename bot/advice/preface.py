@@ -15,6 +15,7 @@ Pure: takes entities, the conversation's profile and the catalogue, returns text
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -191,8 +192,16 @@ def blocks_offer(button: Dict[str, str]) -> bool:
 OFFER_PHRASES = ("shall I help you book", "book online", "book a session")
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9*])")
+
+
 def strip_offers(text: str) -> str:
-    """Drop sentences of a reply that invite a booking, for someone who must not book now."""
-    kept = [line for line in text.split("\n") if not any(p.lower() in line.lower() for p in OFFER_PHRASES)]
-    return "\n".join(kept)
+    """Drop the sentences of a reply that invite a booking, for someone who must not book now;
+    the rest of a line (the spa's walk-in policy, say) is still worth saying."""
+    kept = []
+    for line in text.split("\n"):
+        sentences = [s for s in _SENTENCE_END.split(line) if not any(p.lower() in s.lower() for p in OFFER_PHRASES)]
+        if sentences or not line.strip():
+            kept.append(" ".join(sentences))
+    return "\n".join(kept).strip("\n")
 

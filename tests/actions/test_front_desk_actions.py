@@ -39,3 +39,12 @@ def test_an_unsure_guess_gets_the_ordinary_not_understood_answer_not_a_refusal(c
     ActionDeclineSexualServices().run(dispatcher, conversation.tracker(), {})
     reply = texts(dispatcher.messages)
     assert SEXUAL_SERVICES_REPLY not in reply and "Sorry, I can't help with that" in reply
+
+
+def test_when_can_i_come_in_after_something_that_rules_massage_out_is_never_an_empty_reply(conversation) -> None:
+    from actions.advice import ActionAdvise
+
+    conversation.say("describe_problem", "I have a fever", ActionAdvise())
+    reply = texts(conversation.say("ask_walk_in", "when can i come in then", ActionAnswerTopic()))
+    assert "I can't suggest a time for a massage for now" in reply
+    assert "book online" not in reply.lower()

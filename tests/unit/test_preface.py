@@ -74,3 +74,5 @@ def test_offers_are_recognised() -> None:
     assert blocks_offer({"title": "About Reflexology", "payload": '/ask_techniques{"technique": "reflexology"}'})
     assert not blocks_offer({"title": "Talk to a person", "payload": "/request_human"})
     assert strip_offers("Hello.\nWould you like to know more, or shall I help you book?") == "Hello."
+    assert strip_offers("We take walk-ins when a therapist is free. It is best to call first or book online.") == (
+        "We take walk-ins when a therapist is free.")
