@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
+import bot.booking.appointments  # noqa: F401  (registers therapists, rooms and appointments)
 import bot.booking.models  # noqa: F401  (registers booking_requests on the shared metadata)
 import bot.staff.review_models  # noqa: F401  (registers review_labels)
 from bot.knowledge.db import DEFAULT_DATABASE_PATH, database_url

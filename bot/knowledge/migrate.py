@@ -24,6 +24,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection
 
+import bot.booking.appointments  # noqa: F401  (registers therapists, rooms and appointments)
 import bot.booking.models  # noqa: F401  (registers booking_requests on the shared metadata)
 import bot.staff.review_models  # noqa: F401  (registers review_labels on the shared metadata)
 from bot.knowledge.db import PROJECT_ROOT, database_url, get_engine
@@ -37,6 +38,7 @@ KNOWLEDGE_REVISION = "0001"  # the knowledge-base tables as they were before mig
 BOOKING_REVISION = "0002"  # booking_requests
 CRISIS_REVISION = "0003"  # crisis_resources (knowledge base: rewritten on every load)
 CONTENT_REVISION = "0004"  # prices (knowledge base) and content_versions (the spa's saved edits: kept)
+APPOINTMENT_REVISION = "0006"  # therapists, rooms, appointments (the spa's records: kept)
 # Revisions whose TABLES only ever hold what data/kb (and the spa's saved content) says.
 KNOWLEDGE_REVISIONS = (KNOWLEDGE_REVISION, CRISIS_REVISION, CONTENT_REVISION)
 
