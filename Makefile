@@ -71,6 +71,7 @@ soak: $(MODEL) nginx
 # default configuration; BENCH_RETRAIN=1 trains again). See bench/README.md.
 bench: $(MODEL) kb
 	@$(BIN)/python -m bench.run
+	@$(BIN)/python -m bench.availability
 
 # Inner loop (about 2 minutes): reuses the trained models, shorter load; see bench/README.md.
 bench-quick: $(MODEL) kb
