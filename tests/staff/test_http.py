@@ -18,11 +18,11 @@ def csrf_in(page: str) -> str:
     return found.group(1)
 
 
-def logged_in(server: InProcessServer, password: str = PASSWORD) -> requests.Session:
+def logged_in(server: InProcessServer, password: str = PASSWORD, name: str = "alice") -> requests.Session:
     browser = requests.Session()
     form = browser.get(f"{server.url}/staff/login")
     answer = browser.post(f"{server.url}/staff/login", allow_redirects=False,
-                          data={"csrf": csrf_in(form.text), "username": "alice", "password": password})
+                          data={"csrf": csrf_in(form.text), "username": name, "password": password})
     assert answer.status_code == 303, answer.text
     return browser
 

@@ -28,7 +28,7 @@ from bot.staff import review, review_export
 from bot.staff.config import StaffConfig
 from tests.conftest import PROJECT_ROOT
 from tests.staff.conftest import PASSWORD, InProcessServer, build_app
-from tests.staff.test_http import csrf_in
+from tests.staff.test_http import csrf_in, logged_in
 
 OWNER, RECEPTION = "olive", "rhea"
 DAY = 86400.0
@@ -124,12 +124,7 @@ def server(database: str, export_file: Path, tracker_store: Any, config: StaffCo
 
 
 def log_in(server: InProcessServer, name: str) -> requests.Session:
-    browser = requests.Session()
-    form = browser.get(f"{server.url}/staff/login")
-    answer = browser.post(f"{server.url}/staff/login", allow_redirects=False,
-                          data={"csrf": csrf_in(form.text), "username": name, "password": PASSWORD})
-    assert answer.status_code == 303, answer.text
-    return browser
+    return logged_in(server, PASSWORD, name)
 
 
 def form_of(page: str, text: str) -> Dict[str, str]:

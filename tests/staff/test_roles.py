@@ -12,7 +12,7 @@ import requests
 from bot.staff.config import StaffConfig
 from bot.staff.web import OWNER_PAGES, StaffPage
 from tests.staff.conftest import PASSWORD, InProcessServer, build_app
-from tests.staff.test_http import csrf_in
+from tests.staff.test_http import csrf_in, logged_in
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -40,12 +40,7 @@ def server(database: str, two_roles: StaffConfig) -> Iterator[InProcessServer]:
 
 
 def log_in(server: InProcessServer, name: str) -> requests.Session:
-    browser = requests.Session()
-    form = browser.get(f"{server.url}/staff/login")
-    answer = browser.post(f"{server.url}/staff/login", allow_redirects=False,
-                          data={"csrf": csrf_in(form.text), "username": name, "password": PASSWORD})
-    assert answer.status_code == 303, answer.text
-    return browser
+    return logged_in(server, PASSWORD, name)
 
 
 def test_there_are_owner_pages(two_roles: StaffConfig) -> None:

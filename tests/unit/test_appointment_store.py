@@ -4,7 +4,6 @@ race for three times; an unconfirmed hold lets its time go; a reminder is claime
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator, List, Tuple
 
@@ -19,6 +18,7 @@ from bot.booking.appointment_store import HoldExpired, InvalidTransition, SlotTa
 from bot.booking.appointments import Appointment, Room, Therapist
 from bot.knowledge import migrate
 from bot.knowledge.db import get_engine
+from tests.conftest import throwaway_postgres
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
 TEN = NOW.replace(hour=10)
@@ -51,24 +51,10 @@ def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def postgresql_database() -> Iterator[str]:
     """A throwaway database on the machine's PostgreSQL, dropped afterwards."""
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
-                                 connect_timeout=3)
-    except psycopg2.OperationalError:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    admin.autocommit = True
-    name = f"appt_test_{uuid.uuid4().hex[:8]}"
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    try:
+    with throwaway_postgres("appt_test") as url:
         migrate.upgrade(url)
         _seed(url)
         yield url
-    finally:
-        get_engine(url).dispose()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

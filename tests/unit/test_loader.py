@@ -1,7 +1,6 @@
 """The loader builds the database from data/kb, is idempotent, and refuses bad files safely."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,18 +20,6 @@ def snapshot(url: str) -> dict:
             table.name: sorted(map(tuple, session.execute(select(table)).all()), key=repr)
             for table in models.Base.metadata.sorted_tables
         }
-
-
-@pytest.fixture
-def kb_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "kb"
-    shutil.copytree(KB_DIR, target)
-    return target
-
-
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'kb.db'}"
 
 
 def test_loads_every_section_of_the_source_document(url: str) -> None:

@@ -3,7 +3,6 @@ other entry (file, entry and field named), validation runs on texts as well as o
 load keeps the spa's saved content."""
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -21,18 +20,6 @@ from bot.knowledge.loader import (
     read_texts,
 )
 from tests.conftest import KB_DIR
-
-
-@pytest.fixture
-def kb_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "kb"
-    shutil.copytree(KB_DIR, target)
-    return target
-
-
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'kb.db'}"
 
 
 def test_texts_and_folder_give_the_same_knowledge_base() -> None:

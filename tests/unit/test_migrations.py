@@ -2,7 +2,6 @@
 schema, booking requests survive every step, and the newest revision matches the models."""
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -16,7 +15,7 @@ from bot.booking.models import BookingRequest
 from bot.knowledge import migrate, models
 from bot.knowledge.db import get_engine
 from bot.knowledge.loader import KNOWLEDGE_TABLES, load
-from tests.conftest import KB_DIR
+from tests.conftest import KB_DIR, throwaway_postgres
 
 BOOKING_TABLE = BookingRequest.__tablename__
 
@@ -121,22 +120,8 @@ def test_adopting_an_old_database_drops_exactly_the_tables_the_loader_rewrites()
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A throwaway database on the machine's PostgreSQL (the production stack's server)."""
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
-                                 connect_timeout=3)
-    except psycopg2.OperationalError:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    admin.autocommit = True
-    name = f"migrations_test_{uuid.uuid4().hex[:8]}"
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    try:
+    with throwaway_postgres("migrations_test") as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_postgresql_databases_migrate_alongside_rasas_own_tables(postgres_url: str) -> None:
