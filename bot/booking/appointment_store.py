@@ -13,12 +13,15 @@ this API (any zone; stored as UTC); `now` is a parameter so tests and replays co
 """
 from __future__ import annotations
 
+import functools
+import random
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple, TypeVar
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.booking.appointments import (
@@ -32,6 +35,12 @@ HOLD_MINUTES = 5  # how long a time shown in the summary stays reserved for the 
 CODE_ATTEMPTS = 5  # a fresh code collides with a concurrent writer's only by rare chance
 EXCLUSION_VIOLATION = "23P01"
 UNIQUE_VIOLATION = "23505"
+# A write that lost a lock race and may simply run again: PostgreSQL's deadlock (two inserts each
+# waiting on the other's row under the two exclusion constraints) and serialization failure, and
+# SQLite's busy file past its timeout. Nothing was written; the retry decides afresh.
+RETRYABLE_STATES = ("40P01", "40001")
+WRITE_ATTEMPTS = 6
+T = TypeVar("T")
 
 __all__ = [
     "HOLD_MINUTES", "Busy", "HoldExpired", "InvalidTransition", "SlotTaken", "busy_between", "cancel",
@@ -67,6 +76,31 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+def _retried(function: Callable[..., T]) -> Callable[..., T]:
+    """Run a write again when the database rolled it back for a lock race (RETRYABLE_STATES or
+    SQLite's "database is locked"), after a short random pause; any other error passes through."""
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return function(*args, **kwargs)
+            except DBAPIError as error:
+                if attempt == WRITE_ATTEMPTS or not _lost_a_race(error):
+                    raise
+                time.sleep(random.uniform(0.005, 0.02) * attempt)
+        raise AssertionError("unreachable")
+    return wrapper
+
+
+def _lost_a_race(error: DBAPIError) -> bool:
+    if isinstance(error, IntegrityError):
+        return False
+    if _sqlstate(error) in RETRYABLE_STATES:
+        return True
+    return "database is locked" in str(error.orig)
+
+
+@_retried
 def hold(
     *,
     therapist_id: str,
@@ -115,6 +149,7 @@ def hold(
                 raise
 
 
+@_retried
 def confirm(code: str, now: Optional[datetime] = None, url: Optional[str] = None) -> Appointment:
     """Turn a live hold into an appointment. A retried confirmation changes nothing; an expired
     hold is released (its time may have been offered to someone else) and raises HoldExpired,
@@ -137,6 +172,7 @@ def confirm(code: str, now: Optional[datetime] = None, url: Optional[str] = None
     raise HoldExpired(appointment.code)
 
 
+@_retried
 def release_expired(now: Optional[datetime] = None, url: Optional[str] = None) -> int:
     """Cancel the holds nobody confirmed in time, so their time shows as free again; returns how
     many. Holding and moving release them too, so a missed sweep never blocks a booking."""
@@ -160,6 +196,7 @@ def mark_done(code: str, now: Optional[datetime] = None, url: Optional[str] = No
     return _transition(code, "done", ("confirmed",), now, url, started=True)
 
 
+@_retried
 def move(
     code: str,
     new_start: datetime,
@@ -243,6 +280,7 @@ def due_reminders(now: datetime, window: timedelta, url: Optional[str] = None) -
         return list(session.execute(statement).scalars())
 
 
+@_retried
 def mark_reminded(code: str, now: Optional[datetime] = None, url: Optional[str] = None) -> bool:
     """Claim the reminder of one appointment; True for exactly one caller, however many replicas
     race, because the claim is a single conditional UPDATE. Claim first, then send: a crash in
@@ -302,6 +340,7 @@ def _release_expired(session: Session, now: datetime) -> int:
     ).rowcount or 0
 
 
+@_retried
 def _transition(
     code: str, status: str, sources: Tuple[str, ...], now: Optional[datetime], url: Optional[str],
     started: bool = False,
@@ -366,7 +405,7 @@ def _raise_if_taken(error: IntegrityError) -> None:
         raise SlotTaken(resource) from error
 
 
-def _sqlstate(error: IntegrityError) -> Optional[str]:
+def _sqlstate(error: DBAPIError) -> Optional[str]:
     for candidate in (error.orig, getattr(error.orig, "__cause__", None)):
         code = getattr(candidate, "pgcode", None) or getattr(candidate, "sqlstate", None)
         if code:

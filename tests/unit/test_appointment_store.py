@@ -9,7 +9,7 @@ from typing import Callable, Iterator, List, Tuple
 
 import pytest
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.booking import appointment_store as appointments
@@ -298,6 +298,51 @@ def test_twenty_requests_racing_for_three_times_get_exactly_three_holds(url: str
     assert sorted(a.starts_at for a in results) == list(slots)
     with Session(get_engine(url), future=True) as session:
         assert len(session.execute(select(Appointment).where(Appointment.status == "held")).scalars().all()) == 3
+
+
+class _LockRace(Exception):
+    """What the drivers raise when the database rolled a write back for a lock race."""
+
+    def __init__(self, message: str, pgcode: str = "") -> None:
+        super().__init__(message)
+        self.pgcode = pgcode
+
+
+@pytest.mark.parametrize("failure", [_LockRace("deadlock detected", "40P01"),
+                                     _LockRace("could not serialize access", "40001"),
+                                     _LockRace("database is locked")])
+def test_a_write_rolled_back_for_a_lock_race_runs_again(url: str, failure: _LockRace,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two inserts under exclusion constraints can deadlock on PostgreSQL (each inserts its index
+    entry, then waits for the other's); SQLite gives up on a busy file. Neither wrote anything, so
+    the store runs the write again and the person gets a hold or SlotTaken, never an error."""
+    check = appointments._check_free
+    failures = [failure]
+
+    def flaky(*args: object, **kwargs: object) -> None:
+        if failures:
+            raise OperationalError("INSERT", {}, failures.pop())
+        check(*args, **kwargs)
+
+    monkeypatch.setattr(appointments, "_check_free", flaky)
+    held = book(url, at(16))
+    assert held.status == "held" and not failures
+    failures.append(failure)
+    with pytest.raises(SlotTaken):
+        book(url, at(16))
+
+
+def test_any_other_database_error_is_not_retried(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def broken(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        raise OperationalError("INSERT", {}, _LockRace("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(appointments, "_check_free", broken)
+    with pytest.raises(OperationalError):
+        book(url, at(17))
+    assert len(calls) == 1
 
 
 def test_on_postgresql_the_database_refuses_overlaps_the_code_never_checked(postgres_url: str) -> None:
