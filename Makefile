@@ -9,7 +9,8 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export RASA_TELEMETRY_ENABLED ?= false
 
 RASA_DATA := data/nlu data/rules.yml $(wildcard data/stories.yml)
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/kb/*.yml) \
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml) \
+	$(filter-out data/kb/team.yml,$(wildcard data/kb/*.yml)) \
 	$(wildcard bot/nlu/*.py)
 
 .PHONY: setup kb train run shell test bench bench-quick clean run-prod test-prod soak nginx

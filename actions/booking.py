@@ -21,6 +21,7 @@ import re
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -38,9 +39,11 @@ from bot.advice.crisis import crisis_in
 from bot.advice.preface import Preface, own_mentions, technique_cautions
 from bot.advice.profile import Profile
 from bot.advice.safety import Screening, screen
-from bot.booking import store
+from bot.booking import appointment_store, diary, offers, store
+from bot.booking.appointment_store import HoldExpired, SlotTaken
 from bot.booking.contact import display_contact, parse_contact, parse_name, region_from_phone
 from bot.booking.intake import build_intake, summary_lines
+from bot.booking.client_notify import notify_client
 from bot.booking.notify import notify_new_request
 from bot.booking.when import (
     OpeningHours,
@@ -71,15 +74,19 @@ CONSENT = "booking_consent"
 CONFIRMED = "booking_confirmed"
 PROBLEM = "booking_problem"
 STAGE = "booking_stage"
+SLOT = "booking_slot"  # the free time chosen: "<aware ISO start>|<therapist>|<room>", or "waitlist"
+HOLD = "booking_hold"  # the code of the appointment held while the summary is shown
+WISH = "booking_wish"  # the person's words about when and with whom, to offer times for
 ORDER = (SERVICE, TIME, NAME, CONTACT, CONSENT, CONFIRMED)
 KEPT_FOR_THE_REQUEST = (SERVICE, TECHNIQUE, TIME, TIME_TEXT, TIME_PARTIAL, NAME, CONTACT, CONTACT_OTHER,
-                        CONSENT, CONFIRMED, PROBLEM, STAGE)
+                        CONSENT, CONFIRMED, PROBLEM, STAGE, SLOT, HOLD, WISH)
 
 # Why the form ended before a request was stored.
 STOPPED, DECLINED, CANCELLED = "stopped", "declined", "cancelled"
 # What was wrong with the last answer (booking_problem); the next question says it.
 QUESTION, SMALL_TALK, UNCLEAR, UNSUITABLE, CONDITION = "question", "small_talk", "unclear", "unsuitable", "condition"
 NEEDS_DAY, NEEDS_TIME, CLOSED = "needs_day", "needs_time", "closed"
+TAKEN, TAKEN_MEANWHILE, UNKNOWN_THERAPIST = "taken", "taken_meanwhile", "unknown_therapist"
 
 KIOSK = "kiosk"
 # Channels whose sender id is the person's phone number.
@@ -116,6 +123,15 @@ class Situation:
         return self.channel == KIOSK
 
     @property
+    def instant(self) -> bool:
+        """The spa books appointments at once (spa.yml `instant_confirmation`), else takes requests."""
+        return self.spa.get("instant_confirmation", "no").strip().lower() in ("yes", "true", "on")
+
+    @property
+    def zone_now(self) -> datetime:
+        return self.now.replace(tzinfo=ZoneInfo(self.hours.timezone))
+
+    @property
     def sender_phone(self) -> Optional[str]:
         """The number an SMS or WhatsApp message came from, as an E.164 number, if it is one."""
         if self.channel not in PHONE_CHANNELS:
@@ -140,6 +156,117 @@ def situation(tracker: Tracker) -> Situation:
         hours=hours, now=spa_now(hours),
         channel=tracker.get_latest_input_channel() or "", sender=tracker.sender_id or "",
     )
+
+
+def offer_context(where: Situation, service: Optional[str]) -> Optional[offers.Context]:
+    """What offering times needs for this service and this person, or None before the service
+    is known. Who may do it follows the intake: pregnancy needs a prenatal-trained therapist..."""
+    technique, minutes = parse_service(service)
+    if not technique:
+        return None
+    rules = diary.team_rules()
+    return offers.Context(
+        spa=diary.load_spa(where.hours, where.spa), rules=rules, hours=where.hours,
+        service=diary.service_for(technique, minutes or 60, rules),
+        certifications=rules.required_for(list(where.profile.conditions) + list(where.screening.relative)),
+        now=where.zone_now)
+
+
+def chosen_slot(where: Situation, slots: Dict[str, Any]) -> Optional[Any]:
+    context_service = parse_service(slots.get(SERVICE))
+    if not context_service[0] or slots.get(SLOT) in (None, offers.WAITLIST):
+        return None
+    rules = diary.team_rules()
+    return diary.parse_slot_value(slots.get(SLOT), context_service[1] or 60, rules.buffer_minutes)
+
+
+def wall_iso(moment: datetime, where: Situation) -> str:
+    """An aware time as the naive spa wall-clock ISO text booking_time has always held."""
+    return moment.astimezone(ZoneInfo(where.hours.timezone)).replace(tzinfo=None).isoformat(timespec="minutes")
+
+
+def time_answer(tracker: Tracker, where: Situation, slots: Dict[str, Any], intent: str, text: str,
+                is_payload: bool) -> Dict[str, Any]:
+    """An answer to "when?": a free time picked from the buttons, a time typed that is free, or
+    words that change which times are offered ("Saturday morning", "with Maria")."""
+    picked = slot_entity(tracker)
+    if picked == offers.WAITLIST:
+        return {SLOT: offers.WAITLIST, TIME: None, PROBLEM: None}
+    if picked:
+        technique, minutes = parse_service(slots.get(SERVICE))
+        slot = diary.parse_slot_value(picked, minutes or 60, 0)
+        if slot is None:
+            return {PROBLEM: UNCLEAR}
+        return {SLOT: picked, TIME: wall_iso(slot.start, where), WISH: None, PROBLEM: None}
+    if is_payload and not text.startswith("/book_session"):
+        return {PROBLEM: UNCLEAR}
+    if is_payload:
+        return {PROBLEM: None}
+    context = offer_context(where, slots.get(SERVICE))
+    if context is None:
+        return {TIME_TEXT: text}
+    found = offers.answer(context, text)
+    if found.problem == "ambiguous" and found.needs == "day" and slots.get(WISH):
+        # "Friday" and then "at 3 pm": the day asked for before, with this time.
+        combined = offers.answer(context, f"{slots[WISH]} {text}")
+        if combined.slot is not None or combined.problem not in ("ambiguous", "unparsed"):
+            found, text = combined, f"{slots[WISH]} {text}"
+    if found.slot is not None:
+        return {SLOT: diary.slot_value(found.slot), TIME: wall_iso(found.slot.start, where), TIME_TEXT: text,
+                WISH: None, PROBLEM: None}
+    if found.problem in ("unparsed", None) and found.wish_text is None:
+        return {PROBLEM: free_text_problem(intent) if intent != "book_session" else "unparsed"}
+    if found.problem == "ambiguous":
+        return {PROBLEM: NEEDS_DAY if found.needs == "day" else NEEDS_TIME}
+    if found.problem == CLOSED:  # the times offered start from the one asked for
+        return {PROBLEM: CLOSED, TIME_TEXT: text, WISH: text}
+    if found.problem in ("past", "too_far"):
+        return {PROBLEM: found.problem, TIME_TEXT: text, WISH: None}
+    return {WISH: found.wish_text, TIME_TEXT: text, PROBLEM: found.problem}
+
+
+def slot_entity(tracker: Tracker) -> Optional[str]:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == SLOT and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+def hold_changes(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
+    """Hold the chosen time while the summary is shown. Taken in the meantime: back to "when?"
+    with fresh times. A hold that ran out is simply taken again when the time is still free."""
+    slot = chosen_slot(where, merged)
+    if slot is None:
+        return {}
+    code = merged.get(HOLD)
+    if code:
+        held = appointment_store.get(code)
+        if held is not None and held.status == "held" and held.hold_expires_at > appointment_store.utcnow():
+            return {}
+    technique, minutes = parse_service(merged.get(SERVICE))
+    contact = merged.get(CONTACT) or ""
+    try:
+        held = diary.hold(slot, diary.service_for(technique or "", minutes or 60), sender_id=where.sender,
+                          channel=where.channel or "unknown",
+                          service_name=describe_service(merged.get(SERVICE), where.catalogue),
+                          name=None if where.at_kiosk else merged.get(NAME),
+                          phone=contact if contact and "@" not in contact else None,
+                          email=contact if "@" in contact else None)
+    except SlotTaken:
+        return {TIME: None, SLOT: None, HOLD: None, CONFIRMED: None, PROBLEM: TAKEN_MEANWHILE, REQUESTED: TIME}
+    except Exception as failure:  # the summary still shows; the team confirms by hand
+        logger.error("Holding a time failed (%s).", type(failure).__name__)
+        return {}
+    return {HOLD: held.code}
+
+
+def release_hold(code: Optional[str]) -> None:
+    if not code:
+        return
+    try:
+        appointment_store.cancel(code)
+    except Exception as failure:  # an unconfirmed hold lapses by itself in a few minutes
+        logger.warning("Releasing a hold failed (%s).", type(failure).__name__)
 
 
 # --- the service: technique and session length -------------------------------------------------
@@ -204,6 +331,8 @@ def reports_health(tracker: Tracker) -> bool:
 
 def next_slot(slots: Dict[str, Any], where: Situation) -> Optional[str]:
     for slot in ORDER:
+        if slot == TIME and slots.get(SLOT) == offers.WAITLIST:
+            continue
         if where.at_kiosk and slot in (NAME, CONTACT):
             continue
         if slots.get(slot) is None:
@@ -278,14 +407,7 @@ def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[st
     elif requested == SERVICE:
         changes.update(service_answer(tracker, where, slots, intent))
     elif requested == TIME:
-        minutes = parse_service(slots[SERVICE])[1] or 60
-        if is_payload and not text.startswith("/book_session"):
-            changes[PROBLEM] = UNCLEAR
-        else:
-            result = read_time(text, slots[TIME_PARTIAL], minutes, where)
-            changes.update(time_events(result))
-            if result.status == "unparsed":
-                changes[PROBLEM] = free_text_problem(intent) if intent != "book_session" else "unparsed"
+        changes.update(time_answer(tracker, where, slots, intent, text, is_payload))
     elif requested == NAME:
         name = None if is_payload else parse_name(text)
         if name:
@@ -307,9 +429,27 @@ def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[st
             return {STAGE: CANCELLED, PROBLEM: None, REQUESTED: None}
 
     merged = {**slots, **changes}
+    if merged.get(HOLD) and merged.get(SLOT) is None:
+        release_hold(merged[HOLD])
+        changes[HOLD] = merged[HOLD] = None
     changes[REQUESTED] = next_slot(merged, where)
-    if changes[REQUESTED] == TIME and requested != TIME and not merged.get(PROBLEM):
-        changes.update(earlier_time_problem(merged, where))
+    if changes[REQUESTED] == TIME and requested != TIME and not merged.get(PROBLEM) and merged.get(TIME_TEXT) \
+            and not merged.get(WISH):
+        changes.update(earlier_time_answer(tracker, where, merged, intent))
+        merged = {**slots, **changes}
+        changes[REQUESTED] = next_slot(merged, where)
+    if changes[REQUESTED] == CONFIRMED:
+        changes.update(hold_changes(where, merged))
+    return changes
+
+
+def earlier_time_answer(tracker: Tracker, where: Situation, slots: Dict[str, Any], intent: str) -> Dict[str, Any]:
+    """The words of the booking request ("can I come tomorrow at 4?", "the earliest you can fit
+    me in") answer "when?" as soon as the service is known: a free time is taken, a wish shapes
+    the times offered, a time that cannot be kept is explained."""
+    changes = time_answer(tracker, where, slots, intent, slots[TIME_TEXT], False)
+    if changes.get(PROBLEM) in (QUESTION, SMALL_TALK, UNCLEAR, "unparsed"):
+        return {}
     return changes
 
 
@@ -351,10 +491,8 @@ def prefill(tracker: Tracker, where: Situation, slots: Dict[str, Any]) -> Dict[s
     if slots.get(TIME) is None:
         request_text = latest_booking_words(tracker)
         if request_text:
-            duration = minutes or parse_service(slots.get(SERVICE))[1] or 60
-            result = parse_preferred_time(request_text, where.now, where.hours, duration)
-            if result.status != "unparsed":
-                changes.update(time_events(result))
+            # Read against the diary once the service is known (earlier_time_answer).
+            changes.update({TIME_TEXT: request_text, WISH: None, SLOT: None})
     return changes
 
 
@@ -413,12 +551,12 @@ def change_answer(tracker: Tracker, where: Situation, text: str) -> Dict[str, An
         return {SERVICE: None, TECHNIQUE: technique_in(tracker)}
     if part == "contact":
         return {CONTACT: None, CONTACT_OTHER: None, NAME: None} if not where.at_kiosk else {}
-    changes: Dict[str, Any] = {TIME: None, TIME_PARTIAL: None}
+    changes: Dict[str, Any] = {TIME: None, TIME_PARTIAL: None, SLOT: None, WISH: None, TIME_TEXT: None}
     if not PAYLOAD.match(text):
-        minutes = parse_service(tracker.get_slot(SERVICE))[1] or 60
-        result = parse_preferred_time(text, where.now, where.hours, minutes)
-        if result.status != "unparsed":
-            changes.update(time_events(result))
+        slots = {SERVICE: tracker.get_slot(SERVICE)}
+        answer = time_answer(tracker, where, slots, "change_booking", text, False)
+        if answer.get(SLOT) or answer.get(WISH):
+            changes.update(answer)
     return changes
 
 
@@ -508,20 +646,50 @@ class AskTime(AskBookingSlot):
     slot = TIME
 
     def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
-        hours = where.hours.describe()
         service = describe_service(tracker.get_slot(SERVICE), where.catalogue)
+        context = offer_context(where, tracker.get_slot(SERVICE))
+        if context is None:
+            return replies.booking_problem_text(problem, replies.booking_ask_time(service, where.hours.describe())), []
+        wish_text = tracker.get_slot(WISH)
+        found = offers.offer(context, wish_text)
+        lead = self.lead(tracker, where, context, problem, found)
+        buttons = [replies.button(slot_title(slot, context, where), replies.entity_payload("book_session", SLOT,
+                                                                                          diary.slot_value(slot)))
+                   for slot in found.slots or found.nearest]
+        if found.nothing_free:
+            return (replies.booking_nothing_free(lead, service, context.rules.horizon_days, where.spa),
+                    [replies.button("Join the waiting list", replies.entity_payload("book_session", SLOT,
+                                                                                     offers.WAITLIST))])
+        if found.nobody:
+            return replies.booking_nobody(lead, found.qualified, service), []
+        examples = [t.name.split()[0] for t in context.spa.therapists][:1]
+        return replies.booking_offer(lead, service, bool(found.slots), examples), buttons
+
+    @staticmethod
+    def lead(tracker: Tracker, where: Situation, context: offers.Context, problem: Optional[str],
+             found: offers.Offer) -> str:
+        """What is said before the times: why the last answer could not be kept."""
+        asked = tracker.get_slot(TIME_TEXT) or ""
+        if problem == TAKEN:
+            return replies.BOOKING_TIME_TAKEN.format(asked=asked.strip().rstrip("?.!"))
+        if problem == TAKEN_MEANWHILE:
+            return replies.BOOKING_TAKEN_MEANWHILE
+        if problem == UNKNOWN_THERAPIST:
+            names = [t.name.split()[0] for t in context.spa.therapists]
+            return replies.booking_unknown_therapist(names)
         if problem == CLOSED:
-            minutes = parse_service(tracker.get_slot(SERVICE))[1] or 60
-            asked = parse_preferred_time(tracker.get_slot(TIME_TEXT) or "", where.now, where.hours, minutes)
-            after = asked.when if asked.when is not None and asked.when > where.now else where.now
-            slots = next_open_slots(after, where.hours, minutes, count=3)
-            buttons = [replies.button(describe_time(s, where.now), describe_time(s, where.now)) for s in slots]
-            asked_text = describe_time(asked.when, where.now) if asked.when else ""
-            return replies.booking_closed_text(hours, asked_text), buttons
+            exact = offers.read(context, asked).exact if asked else None
+            local = describe_time(exact.replace(tzinfo=None), where.now) if exact else ""
+            return replies.booking_closed_lead(where.hours.describe(), local)
         if problem in (NEEDS_DAY, NEEDS_TIME):
-            return replies.BOOKING_ASK_DAY if problem == NEEDS_DAY else replies.BOOKING_ASK_HOUR, []
-        text = replies.booking_ask_time(service, hours)
-        return replies.booking_problem_text(problem, text), []
+            return replies.BOOKING_ASK_DAY if problem == NEEDS_DAY else replies.BOOKING_ASK_HOUR
+        return replies.BOOKING_PROBLEMS.get(problem or "", "")
+
+
+def slot_title(slot: Any, context: offers.Context, where: Situation) -> str:
+    """ "Tuesday 8 December at 10 am with Maria": the time on the spa's clock and the therapist."""
+    local = slot.start.astimezone(ZoneInfo(where.hours.timezone)).replace(tzinfo=None)
+    return f"{describe_time(local, where.now)} with {context.name_of(slot.therapist_id).split()[0]}"
 
 
 class AskName(AskBookingSlot):
@@ -557,15 +725,24 @@ class AskConfirmed(AskBookingSlot):
 
     def ask(self, tracker: Tracker, where: Situation, problem: Optional[str]) -> Tuple[str, List[Dict[str, str]]]:
         when = tracker.get_slot(TIME)
+        waitlist = tracker.get_slot(SLOT) == offers.WAITLIST
+        slot = chosen_slot(where, {SERVICE: tracker.get_slot(SERVICE), SLOT: tracker.get_slot(SLOT)})
+        time_line = ("waiting list: the team will contact you when a time opens up" if waitlist else
+                     describe_time(datetime.fromisoformat(when), where.now) if when else "to be agreed")
         lines = [
             f"- **Massage:** {describe_service(tracker.get_slot(SERVICE), where.catalogue)}",
-            f"- **Time:** {describe_time(datetime.fromisoformat(when), where.now) if when else 'to be agreed'}",
+            f"- **Time:** {time_line}",
         ]
+        if slot is not None:
+            lines.append(f"- **Therapist:** {diary.team_view().names.get(slot.therapist_id, slot.therapist_id)}")
         if not where.at_kiosk:
             lines.append(f"- **Name:** {tracker.get_slot(NAME)}")
             lines.append(f"- **Contact:** {display_contact(tracker.get_slot(CONTACT) or '')}")
         intake = summary_lines(build_intake(where.profile, where.catalogue))
-        text = replies.booking_summary(lines, intake)
+        if where.instant and tracker.get_slot(HOLD):
+            text = replies.booking_appointment_summary(lines, intake, appointment_store.HOLD_MINUTES)
+        else:
+            text = replies.booking_summary(lines, intake)
         parts = [("Change time", "time"), ("Change service", "service")]
         if not where.at_kiosk:
             parts.append(("Change contact", "contact"))
@@ -594,6 +771,9 @@ class ActionBookingSubmit(SafeAction):
     ) -> List[Dict[Text, Any]]:
         where = situation(tracker)
         stage = tracker.get_slot(STAGE)
+        if stage in (STOPPED, DECLINED, CANCELLED) or not tracker.get_slot(CONFIRMED) \
+                or not where.screening.allows_massage:
+            release_hold(tracker.get_slot(HOLD))
         if not where.screening.allows_massage or stage == STOPPED:
             absolute = [where.catalogue.conditions[c] for c in where.screening.absolute if c not in preface.covered]
             if absolute or not preface.lines:
@@ -605,18 +785,55 @@ class ActionBookingSubmit(SafeAction):
         if stage == CANCELLED or not tracker.get_slot(CONFIRMED):
             dispatcher.utter_message(text=replies.BOOKING_CANCELLED_BEFORE_SENDING)
             return reset_events()
+        if where.instant and tracker.get_slot(HOLD):
+            return self.book(dispatcher, tracker, where)
+        release_hold(tracker.get_slot(HOLD))
         request = self.store(tracker, where)
         if request is None:
             dispatcher.utter_message(text=replies.booking_not_saved(where.spa))
             return reset_events()
         notes = [where.catalogue.conditions[c].modification for c in where.screening.relative
                  if where.catalogue.conditions[c].modification]
-        if where.at_kiosk:
+        if tracker.get_slot(SLOT) == offers.WAITLIST:
+            dispatcher.utter_message(text=replies.booking_waitlisted(
+                request.code, display_contact(request.phone or request.email or "")))
+        elif where.at_kiosk:
             dispatcher.utter_message(text=replies.booking_done_kiosk(request.code, notes))
         else:
             dispatcher.utter_message(text=replies.booking_done(
                 request.code, tracker.get_slot(NAME) or "", display_contact(request.phone or request.email or ""),
                 notes))
+        return reset_events()
+
+    def book(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Situation) -> List[Dict[Text, Any]]:
+        """Instant confirmation: the held time becomes the person's appointment, and they get the
+        confirmation by email or SMS; the reminder follows the day before (bot.booking.reminders)."""
+        code = tracker.get_slot(HOLD)
+        try:
+            appointment = appointment_store.confirm(code)
+        except HoldExpired:
+            changes = hold_changes(where, {**{s: tracker.get_slot(s) for s in KEPT_FOR_THE_REQUEST}, HOLD: None})
+            if not changes.get(HOLD):
+                dispatcher.utter_message(text=replies.BOOKING_HOLD_LOST,
+                                         buttons=[replies.button("Choose another time", "/book_session")])
+                return reset_events()
+            appointment = appointment_store.confirm(changes[HOLD])
+        except Exception as failure:  # nothing booked: say so, with the phone number
+            logger.error("Confirming an appointment failed (%s).", type(failure).__name__)
+            dispatcher.utter_message(text=replies.booking_not_saved(where.spa))
+            return reset_events()
+        notify_client("confirmed", appointment)
+        notes = [where.catalogue.conditions[c].modification for c in where.screening.relative
+                 if where.catalogue.conditions[c].modification]
+        when = describe_time(appointment.starts_at.astimezone(ZoneInfo(where.hours.timezone)).replace(tzinfo=None),
+                             where.now)
+        therapist = diary.team_view().first_name(appointment.therapist_id)
+        if where.at_kiosk:
+            dispatcher.utter_message(text=replies.booking_confirmed_kiosk(appointment.code, when, therapist, notes))
+        else:
+            contact = display_contact(appointment.phone or appointment.email or "")
+            dispatcher.utter_message(text=replies.booking_confirmed(
+                appointment.code, when, therapist, contact, notes, where.spa.get("cancellation", "").strip()))
         return reset_events()
 
     @staticmethod
@@ -625,12 +842,19 @@ class ActionBookingSubmit(SafeAction):
         technique = where.catalogue.technique(technique_id or "")
         contact = tracker.get_slot(CONTACT) or ""
         when = tracker.get_slot(TIME)
+        words = tracker.get_slot(TIME_TEXT)
+        slot = chosen_slot(where, {SERVICE: tracker.get_slot(SERVICE), SLOT: tracker.get_slot(SLOT)})
+        if slot is not None:
+            words = f"with {diary.team_view().names.get(slot.therapist_id, slot.therapist_id)}"
+        elif tracker.get_slot(SLOT) == offers.WAITLIST:
+            when, words = None, f"Waiting list: {tracker.get_slot(WISH) or words or 'the next free time'}"
         try:
             request = store.create_request(
                 sender_id=where.sender, channel=where.channel or "unknown", technique=technique_id,
                 technique_name=technique.name if technique else None, minutes=minutes,
                 preferred_at=datetime.fromisoformat(when) if when else None,
-                preferred_text=tracker.get_slot(TIME_TEXT), name=None if where.at_kiosk else tracker.get_slot(NAME),
+                preferred_text=words[:200] if words else None,
+                name=None if where.at_kiosk else tracker.get_slot(NAME),
                 phone=contact if contact and "@" not in contact else None,
                 email=contact if "@" in contact else None,
                 intake=build_intake(where.profile, where.catalogue),
@@ -655,6 +879,9 @@ class ActionManageBooking(SafeAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         where = situation(tracker)
+        appointment = appointment_store.upcoming_for(where.sender, where.sender_phone)
+        if appointment is not None:
+            return AppointmentChange(dispatcher, tracker, where, appointment).run(preface)
         request = store.latest_for_sender(where.sender)
         if request is None or request.status in ("cancelled", "done"):
             dispatcher.utter_message(text=replies.no_open_booking(where.spa),
@@ -740,4 +967,93 @@ class ActionManageBooking(SafeAction):
             return []
         problem = contact.problem if contact.problem in replies.BOOKING_PROBLEMS else "missing"
         dispatcher.utter_message(text=replies.BOOKING_PROBLEMS[problem] + " " + replies.BOOKING_CHANGE_CONTACT_HOW)
+        return []
+
+
+class AppointmentChange:
+    """ "Cancel", "move it to Friday", a time picked from the offered ones: the person's next
+    appointment, in the chat or by SMS. Inside the notice period (spa.yml
+    `cancellation_notice_hours`) the spa's cancellation text is said with the change."""
+
+    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Situation, appointment: Any) -> None:
+        self.dispatcher, self.tracker, self.where, self.appointment = dispatcher, tracker, where, appointment
+
+    def run(self, preface: Preface) -> List[Dict[Text, Any]]:
+        where, appointment = self.where, self.appointment
+        if latest_intent(self.tracker) == "cancel_booking":
+            return self.cancel()
+        if not where.screening.allows_massage:
+            absolute = [where.catalogue.conditions[c] for c in where.screening.absolute if c not in preface.covered]
+            if absolute:
+                self.dispatcher.utter_message(text=replies.avoid_reply(absolute))
+            self.dispatcher.utter_message(text=replies.BOOKING_SUGGEST_CANCEL,
+                                          buttons=[replies.button("Cancel my appointment", "/cancel_booking")])
+            return []
+        context = offer_context(where, service_value(appointment.technique, appointment.minutes))
+        if context is None:
+            self.dispatcher.utter_message(text=replies.booking_change_by_phone(where.spa))
+            return []
+        picked = slot_entity(self.tracker)
+        if picked:
+            slot = diary.parse_slot_value(picked, appointment.minutes, 0)
+            return self.move(slot) if slot is not None else self.ask(context, None, None)
+        text = (self.tracker.latest_message.get("text") or "").strip()
+        found = offers.answer(context, text) if text and not PAYLOAD.match(text) else offers.Answer(problem="unparsed")
+        if found.slot is not None:
+            return self.move(found.slot)
+        if found.problem == TAKEN:
+            return self.ask(context, text, replies.BOOKING_TIME_TAKEN.format(asked=text.rstrip("?.!")))
+        if found.wish_text:
+            return self.ask(context, found.wish_text, "")
+        return self.ask(context, None, None)
+
+    def when(self, moment: datetime) -> str:
+        local = moment.astimezone(ZoneInfo(self.where.hours.timezone)).replace(tzinfo=None)
+        return describe_time(local, self.where.now)
+
+    def late(self) -> str:
+        """The spa's cancellation text when the appointment is inside its notice period."""
+        hours = self.where.spa.get("cancellation_notice_hours", "").strip()
+        if not hours.isdigit():
+            return ""
+        left = self.appointment.starts_at - appointment_store.utcnow()
+        return self.where.spa.get("cancellation", "").strip() if left.total_seconds() < int(hours) * 3600 else ""
+
+    def cancel(self) -> List[Dict[Text, Any]]:
+        policy = self.late()
+        appointment = appointment_store.cancel(self.appointment.code)
+        notify_client("cancelled", appointment)
+        self.dispatcher.utter_message(text=replies.appointment_cancelled(
+            appointment.code, self.when(appointment.starts_at), policy))
+        return []
+
+    def move(self, slot: Any) -> List[Dict[Text, Any]]:
+        previous = self.appointment.starts_at
+        policy = self.late()
+        try:
+            appointment = appointment_store.move(self.appointment.code, slot.start, therapist_id=slot.therapist_id,
+                                                 room_id=slot.room_id)
+        except SlotTaken:
+            context = offer_context(self.where, service_value(self.appointment.technique, self.appointment.minutes))
+            return self.ask(context, None, replies.BOOKING_TAKEN_MEANWHILE) if context else []
+        notify_client("moved", appointment, previous_start=previous)
+        therapist = diary.team_view().first_name(appointment.therapist_id)
+        self.dispatcher.utter_message(text=replies.appointment_moved(
+            appointment.code, self.when(appointment.starts_at), therapist, policy))
+        return []
+
+    def ask(self, context: offers.Context, wish_text: Optional[str], lead: Optional[str]) -> List[Dict[Text, Any]]:
+        """Free times to move to, as buttons; the appointment stays as it is until one is chosen."""
+        found = offers.offer(context, wish_text)
+        slots = found.slots or found.nearest
+        current = replies.appointment_now(self.appointment.code, self.when(self.appointment.starts_at))
+        if not slots:
+            self.dispatcher.utter_message(text=" ".join(p for p in (lead, current, replies.appointment_no_times(
+                self.where.spa)) if p))
+            return []
+        buttons = [replies.button(slot_title(slot, context, self.where),
+                                  replies.entity_payload("change_booking", SLOT, diary.slot_value(slot)))
+                   for slot in slots]
+        self.dispatcher.utter_message(text=" ".join(p for p in (lead, current, replies.APPOINTMENT_PICK_TIME) if p),
+                                      buttons=buttons)
         return []

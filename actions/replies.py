@@ -229,6 +229,114 @@ def booking_ask_time(service: str, hours: str) -> str:
     return f"{service}. What day and time would suit you?{opening}"
 
 
+BOOKING_TIME_TAKEN = "Sorry, {asked} isn't free."
+BOOKING_TAKEN_MEANWHILE = "Sorry, someone else has just booked that time."
+
+
+def booking_closed_lead(hours: str, asked: str = "") -> str:
+    when = f" on {asked}" if asked else " then"
+    return f"Sorry, we're closed{when}." + (f" We're open {hours}." if hours else "")
+
+
+def booking_unknown_therapist(names: Sequence[str]) -> str:
+    return f"I don't know a therapist by that name here. Our therapists are {_join_names(names)}."
+
+
+def _join_names(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def booking_offer(lead: str, service: str, fits_the_wish: bool, example_names: Sequence[str]) -> str:
+    """The free times as buttons after this text, and how to ask for others."""
+    times = (f"Here are the next free times for {service}:" if fits_the_wish
+             else "Nothing is free then. The nearest free times are:")
+    example = f', "with {example_names[0]}"' if example_names else ""
+    ask = ("What day and time would suit you? Pick one, or tell me what suits you (for example "
+           f'"Saturday morning", "after work on Thursday"{example} or "a woman therapist").')
+    return " ".join(part for part in (lead, times) if part) + "\n" + ask
+
+
+def booking_nobody(lead: str, qualified: Sequence[str], service: str) -> str:
+    """Nobody on the team fits the narrowing asked for (a named therapist, a gender)."""
+    if not qualified:
+        return " ".join(p for p in (lead, f"Sorry, nobody on our team can offer {service} for you at the moment. "
+                                          "Please call us and the team will help.") if p)
+    who = _join_names([name.split()[0] for name in qualified])
+    return " ".join(p for p in (lead, f"For {service} as you need it, I can book you with {who}. "
+                                      f'Would that be all right? Say "any therapist" to see their free times.') if p)
+
+
+def booking_nothing_free(lead: str, service: str, days: int, spa: Dict[str, str]) -> str:
+    text = (f"I'm sorry: nothing is free for {service} in the next {days} days. I can put you on our waiting "
+            f"list, and the team will contact you if a time opens up. Or {contact_line(spa)}.")
+    return " ".join(p for p in (lead, text) if p)
+
+
+def booking_appointment_summary(details: Sequence[str], intake: Sequence[str], hold_minutes: int) -> str:
+    lines = ["Here is your appointment:"] + list(details)
+    if intake:
+        lines.append("What your therapist will get from our chat:")
+        lines += [f"- {line}" for line in intake]
+    lines.append(f"I'm holding this time for you for {hold_minutes} minutes. Shall I book it?")
+    return "\n".join(lines)
+
+
+def booking_confirmed(code: str, when: str, therapist: str, contact: str, notes: Sequence[str],
+                      policy: str) -> str:
+    lines = [f"You're booked: {when} with {therapist}. Your reference code is **{code}**."]
+    if contact:
+        lines.append(f"I've sent the details to {contact}, and we'll remind you the day before.")
+    if notes:
+        lines.append("I've told your therapist about your health so they can plan: " + " ".join(notes))
+    if policy:
+        lines.append(policy)
+    return "\n".join(lines)
+
+
+def booking_confirmed_kiosk(code: str, when: str, therapist: str, notes: Sequence[str]) -> str:
+    lines = [f"You're booked: {when} with {therapist}. Show this code to reception: {code}"]
+    if notes:
+        lines.append("Your therapist will know about your health so they can plan: " + " ".join(notes))
+    return "\n".join(lines)
+
+
+def booking_waitlisted(code: str, contact: str) -> str:
+    reach = f" at {contact}" if contact else ""
+    return (f"You're on our waiting list (reference **{code}**). The team will contact you{reach} as soon as a "
+            "time opens up.")
+
+
+BOOKING_HOLD_LOST = ("Sorry, the time I was holding for you has gone in the meantime, so nothing is booked. "
+                     "Here are the next free times.")
+
+
+def appointment_cancelled(code: str, when: str, policy: str) -> str:
+    lines = [f"Done: I've cancelled your appointment on {when} (code {code})."]
+    if policy:
+        lines.append("As it was less than the notice we ask for: " + policy)
+    return "\n".join(lines)
+
+
+def appointment_moved(code: str, when: str, therapist: str, policy: str) -> str:
+    lines = [f"Done: your appointment {code} is now on {when} with {therapist}. I've sent you the new details."]
+    if policy:
+        lines.append("As this change came at short notice: " + policy)
+    return "\n".join(lines)
+
+
+def appointment_now(code: str, when: str) -> str:
+    return f"Your appointment {code} is on {when}."
+
+
+APPOINTMENT_PICK_TIME = ("Which of these free times would you like instead? Or tell me a day or time, "
+                         'for example "Friday afternoon".')
+
+
+def appointment_no_times(spa: Dict[str, str]) -> str:
+    return f"I couldn't find another free time in the next two weeks. To change it, {contact_line(spa)}."
+
+
 def booking_closed_text(hours: str, asked: str = "") -> str:
     """A time outside opening hours: which time, the hours, and (as buttons) the next open times."""
     when = f" on {asked}" if asked else " then"

@@ -45,7 +45,7 @@ T = TypeVar("T")
 __all__ = [
     "HOLD_MINUTES", "Busy", "HoldExpired", "InvalidTransition", "SlotTaken", "busy_between", "cancel",
     "confirm", "due_reminders", "get", "hold", "mark_done", "mark_no_show", "mark_reminded", "move",
-    "release_expired", "utcnow",
+    "release_expired", "upcoming_for", "utcnow",
 ]
 
 
@@ -246,6 +246,20 @@ def _move(
 def get(code: str, url: Optional[str] = None) -> Optional[Appointment]:
     with get_session(url) as session:
         return _by_code(session, code)
+
+
+def upcoming_for(sender_id: str, phone: Optional[str] = None, now: Optional[datetime] = None,
+                 url: Optional[str] = None) -> Optional[Appointment]:
+    """The person's next confirmed appointment: made in this conversation, or for this phone
+    number (a reply by SMS comes from the number given when booking on the website)."""
+    now = _utc(now or utcnow())
+    who = Appointment.sender_id == sender_id
+    if phone:
+        who = or_(who, Appointment.phone == phone)
+    statement = (select(Appointment).where(who, Appointment.status == "confirmed", Appointment.starts_at > now)
+                 .order_by(Appointment.starts_at, Appointment.id).limit(1))
+    with get_session(url) as session:
+        return session.execute(statement).scalar_one_or_none()
 
 
 def busy_between(

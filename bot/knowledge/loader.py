@@ -114,6 +114,8 @@ SECTIONS: Dict[str, Section] = {
         key_format="{service}, {minutes} min", unnamed="price ",
     ),
 }
+TEAM_FILE = "team.yml"
+YES_NO = ("yes", "no", "true", "false", "on", "off")
 SINGLETONS = {
     "spa": ("name", "phone", "email", "country"),
     "emergency": ("message",),
@@ -185,8 +187,10 @@ def parse_yaml(text: str) -> Any:
 
 
 def read_texts(kb_dir: Path = KB_DIR) -> Dict[str, str]:
-    """Every knowledge-base file of a folder, name -> text, in the order the loader reads them."""
-    files = sorted(kb_dir.glob("*.yml")) + sorted(kb_dir.glob("*.yaml"))
+    """Every knowledge-base file of a folder, name -> text, in the order the loader reads them.
+    The team (TEAM_FILE) is not knowledge: bot.booking.team reads it to seed the team's tables."""
+    files = [path for path in sorted(kb_dir.glob("*.yml")) + sorted(kb_dir.glob("*.yaml"))
+             if path.name != TEAM_FILE]
     if not files:
         raise KnowledgeBaseError(kb_dir, None, "no knowledge-base files found")
     return {path.name: path.read_bytes().decode("utf-8") for path in files}
@@ -386,6 +390,11 @@ def _check_spa(kb: KnowledgeBase, kb_dir: Path) -> None:
                 date.fromisoformat(part)
         except ValueError:
             raise refuse("closed_dates", f"must list dates written as YYYY-MM-DD, and '{part}' is not one") from None
+    if spa.get("instant_confirmation", "no").strip().lower() not in YES_NO:
+        raise refuse("instant_confirmation", "must be yes or no")
+    notice = spa.get("cancellation_notice_hours", "").strip()
+    if notice and not notice.isdigit():
+        raise refuse("cancellation_notice_hours", f"must be a whole number of hours, not '{notice}'")
     if kb.entries["prices"] and not spa.get("currency", "").strip():
         raise refuse("currency", "is needed to say the prices (for example $)")
 
@@ -519,7 +528,19 @@ def load(kb_dir: Path = KB_DIR, url: Optional[str] = None) -> KnowledgeBase:
                     f"{saved.number}, edited on the staff page)", error.field) from error
             raise
         write_knowledge_base(kb, session)
+    _seed_team(kb, kb_dir, url)
     return kb
+
+
+def _seed_team(kb: KnowledgeBase, kb_dir: Path, url: Optional[str]) -> None:
+    """The sample team of team.yml, written once while the spa has none (bot.booking.team)."""
+    from bot.booking import team
+
+    techniques = [str(item["id"]) for item in kb.entries.get("techniques", [])]
+    try:
+        team.seed(url, kb_dir / TEAM_FILE, techniques)
+    except team.TeamError as error:
+        raise KnowledgeBaseError(kb_dir / TEAM_FILE, None, str(error).split(": ", 1)[-1]) from error
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -20,7 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.knowledge.loader import read_knowledge_base
+from bot.knowledge.loader import TEAM_FILE, read_knowledge_base
 from bot.nlu.matcher import VocabularyMatcher
 
 VOCABULARY_FILE = "vocabulary.json"
@@ -66,6 +66,8 @@ class KnowledgeBaseEntityExtractor(GraphComponent, EntityExtractorMixin):
         """The vocabulary lives outside the training data, so its files join the fingerprint."""
         digest = hashlib.sha256()
         for path in sorted(Path(config.get("kb_dir", "data/kb")).glob("*.y*ml")):
+            if path.name == TEAM_FILE:  # the team is not vocabulary
+                continue
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()

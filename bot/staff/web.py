@@ -35,7 +35,11 @@ logger = logging.getLogger(__name__)
 PREFIX = "/staff"
 # The owner's pages: each module has `routes(page: StaffPage) -> [(handler, uri, methods, name)]`,
 # and every handler starts with `page.owner_session(request)` or `page.owner_post(request)`.
-OWNER_PAGES: tuple = ("bot.staff.dashboard", "bot.staff.review_pages", "bot.staff.content_pages")
+OWNER_PAGES: tuple = ("bot.staff.dashboard", "bot.staff.review_pages", "bot.staff.content_pages",
+                      "bot.staff.team_pages")
+# Pages for every staff account (reception and owners), registered the same way; their handlers
+# start with `page.staff_session(request)` or `page.staff_post(request)`.
+STAFF_PAGES: tuple = ("bot.staff.diary_pages",)
 CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
 MAX_QUERY_CHARS = 120
 SECURITY_HEADERS = {
@@ -132,6 +136,20 @@ class StaffPage:
                                 "need something changed here.", 403, session)
         return session
 
+    def staff_session(self, request: Request) -> Union[Session, HTTPResponse]:
+        """The session of anyone logged in (reception or owner), or the way to the login page."""
+        session = self.session(request)
+        return self.to_login(request) if session is None else session
+
+    async def staff_post(self, request: Request) -> Union[Session, HTTPResponse]:
+        """A staff form post from this site with the session's CSRF token, or the response."""
+        session = self.staff_session(request)
+        if isinstance(session, HTTPResponse):
+            return session
+        if await self.checked_post(request) is None:
+            return self.refused(session)
+        return session
+
     async def owner_post(self, request: Request) -> Union[Session, HTTPResponse]:
         """An owner's form post from this site with the session's CSRF token, or the response."""
         session = self.owner_session(request)
@@ -205,7 +223,7 @@ class StaffPage:
         bp.add_route(page(self.request_or_ics), "/requests/<ref>", methods=["GET"], name="staff_request")
         bp.add_route(page(self.print_sheet), "/requests/<code>/print", methods=["GET"], name="staff_print")
         bp.add_route(page(self.change_status), "/requests/<code>/status", methods=["POST"], name="staff_status")
-        for module_name in OWNER_PAGES:
+        for module_name in OWNER_PAGES + STAFF_PAGES:
             for handler, uri, methods, name in importlib.import_module(module_name).routes(self):
                 bp.add_route(page(handler), uri, methods=methods, name=name)
         return bp

@@ -137,6 +137,11 @@ def payloads(messages: List[Dict[str, Any]]) -> List[str]:
     return [b["payload"] for m in messages for b in m.get("buttons") or []]
 
 
+def titles(messages: List[Dict[str, Any]]) -> List[str]:
+    """The titles of the free times offered (buttons choosing a booking_slot)."""
+    return [b["title"] for m in messages for b in m.get("buttons") or [] if '"booking_slot"' in b["payload"]]
+
+
 @pytest.fixture
 def conversation(kb_database: str, matcher: VocabularyMatcher) -> Conversation:
     return Conversation(matcher)

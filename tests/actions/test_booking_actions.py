@@ -14,7 +14,7 @@ from actions import booking, replies
 from actions.safety import SafeAction
 from bot.booking import store
 from bot.nlu.matcher import VocabularyMatcher
-from tests.actions.conftest import ASK, BookingChat, payloads, texts
+from tests.actions.conftest import ASK, BookingChat, payloads, texts, titles
 
 NOW = datetime(2026, 11, 26, 10, 0)  # a Thursday
 
@@ -48,7 +48,9 @@ def test_after_a_recommendation_the_form_asks_only_for_the_time(chat) -> None:
     messages = chat.say("/book_session", "book_session")
     assert "booking request right here" in texts(messages)
     assert "What day and time would suit you?" in texts(messages)
-    assert "Monday to Saturday, 9 am to 7 pm" in texts(messages)
+    assert "Here are the next free times" in texts(messages)
+    offered = [p for p in payloads(messages) if '"booking_slot"' in p]
+    assert len(offered) == 5, payloads(messages)
     assert chat.slots["booking_service"].endswith(":30") or chat.slots["booking_service"].endswith(":45")
     assert chat.slots["booking_ready"] is False
 
@@ -87,8 +89,8 @@ def test_a_time_outside_opening_hours_says_the_hours_and_offers_open_slots(chat)
     messages = chat.say("sunday at 3", "book_session")
     assert "closed on Sunday 29 November at 3 pm" in texts(messages)
     assert "Monday to Saturday, 9 am to 7 pm" in texts(messages)
-    assert payloads(messages) == ["Monday 30 November at 9 am", "Monday 30 November at 10 am",
-                                  "Monday 30 November at 11 am"]
+    offered = titles(messages)
+    assert offered[0].startswith("Monday 30 November at 9 am with "), offered
     chat.say("Monday 30 November at 10 am")
     assert chat.slots["booking_time"] == "2026-11-30T10:00"
 
@@ -96,7 +98,9 @@ def test_a_time_outside_opening_hours_says_the_hours_and_offers_open_slots(chat)
 def test_a_day_without_a_time_asks_for_the_time_then_combines_them(chat) -> None:
     recommended(chat)
     chat.say("/book_session", "book_session")
-    assert "What time would suit you that day?" in texts(chat.say("friday", "book_session"))
+    friday = chat.say("friday", "book_session")
+    assert "Here are the next free times" in texts(friday)
+    assert titles(friday) and all(t.startswith("Friday 27 November") for t in titles(friday)), titles(friday)
     assert chat.slots.get("booking_time") is None
     chat.say("at 3pm")
     assert chat.slots["booking_time"] == "2026-11-27T15:00"
@@ -111,6 +115,9 @@ def test_a_time_in_the_past_is_asked_again(chat) -> None:
 def test_the_time_in_the_booking_request_is_kept_through_the_safety_checklist(chat) -> None:
     chat.say("can I book for saturday 10am", "book_session")
     chat.say("/deny", "deny")
+    assert chat.slots["booking_time_text"] == "can I book for saturday 10am"
+    chat.say('/book_session{"technique": "swedish"}', "book_session")
+    chat.say('/book_session{"time_available": "60"}', "book_session")
     assert chat.slots["booking_time"] == "2026-11-28T10:00"
 
 
@@ -119,7 +126,8 @@ def test_a_closed_time_in_the_booking_request_is_explained_when_the_time_is_aske
     assert "Which massage" in texts(chat.say("/deny", "deny"))
     chat.say('/book_session{"technique": "swedish"}', "book_session")
     messages = chat.say('/book_session{"time_available": "60"}', "book_session")
-    assert "closed" in texts(messages) and payloads(messages)[0] == "Monday 30 November at 9 am"
+    assert "closed on Sunday 29 November at 3 pm" in texts(messages)
+    assert titles(messages)[0].startswith("Monday 30 November at 9 am with "), titles(messages)
 
 
 def test_an_invalid_phone_number_is_asked_again(chat) -> None:
