@@ -241,7 +241,7 @@ def hold_changes(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
     code = merged.get(HOLD)
     if code:
         held = appointment_store.get(code)
-        if held is not None and held.status == "held" and held.hold_expires_at > appointment_store.utcnow():
+        if held is not None and held.status == "held" and held.hold_expires_at > where.zone_now:
             return {}
     technique, minutes = parse_service(merged.get(SERVICE))
     contact = merged.get(CONTACT) or ""
@@ -251,7 +251,7 @@ def hold_changes(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
                           service_name=describe_service(merged.get(SERVICE), where.catalogue),
                           name=None if where.at_kiosk else merged.get(NAME),
                           phone=contact if contact and "@" not in contact else None,
-                          email=contact if "@" in contact else None)
+                          email=contact if "@" in contact else None, now=where.zone_now)
     except SlotTaken:
         return {TIME: None, SLOT: None, HOLD: None, CONFIRMED: None, PROBLEM: TAKEN_MEANWHILE, REQUESTED: TIME}
     except Exception as failure:  # the summary still shows; the team confirms by hand
@@ -260,11 +260,11 @@ def hold_changes(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
     return {HOLD: held.code}
 
 
-def release_hold(code: Optional[str]) -> None:
+def release_hold(code: Optional[str], now: Optional[datetime] = None) -> None:
     if not code:
         return
     try:
-        appointment_store.cancel(code)
+        appointment_store.cancel(code, now=now)
     except Exception as failure:  # an unconfirmed hold lapses by itself in a few minutes
         logger.warning("Releasing a hold failed (%s).", type(failure).__name__)
 
@@ -430,7 +430,7 @@ def booking_form_changes(tracker: Tracker, where: Situation) -> Optional[Dict[st
 
     merged = {**slots, **changes}
     if merged.get(HOLD) and merged.get(SLOT) is None:
-        release_hold(merged[HOLD])
+        release_hold(merged[HOLD], where.zone_now)
         changes[HOLD] = merged[HOLD] = None
     changes[REQUESTED] = next_slot(merged, where)
     if changes[REQUESTED] == TIME and requested != TIME and not merged.get(PROBLEM) and merged.get(TIME_TEXT) \
@@ -773,7 +773,7 @@ class ActionBookingSubmit(SafeAction):
         stage = tracker.get_slot(STAGE)
         if stage in (STOPPED, DECLINED, CANCELLED) or not tracker.get_slot(CONFIRMED) \
                 or not where.screening.allows_massage:
-            release_hold(tracker.get_slot(HOLD))
+            release_hold(tracker.get_slot(HOLD), where.zone_now)
         if not where.screening.allows_massage or stage == STOPPED:
             absolute = [where.catalogue.conditions[c] for c in where.screening.absolute if c not in preface.covered]
             if absolute or not preface.lines:
@@ -787,7 +787,7 @@ class ActionBookingSubmit(SafeAction):
             return reset_events()
         if where.instant and tracker.get_slot(HOLD):
             return self.book(dispatcher, tracker, where)
-        release_hold(tracker.get_slot(HOLD))
+        release_hold(tracker.get_slot(HOLD), where.zone_now)
         request = self.store(tracker, where)
         if request is None:
             dispatcher.utter_message(text=replies.booking_not_saved(where.spa))
@@ -810,14 +810,14 @@ class ActionBookingSubmit(SafeAction):
         confirmation by email or SMS; the reminder follows the day before (bot.booking.reminders)."""
         code = tracker.get_slot(HOLD)
         try:
-            appointment = appointment_store.confirm(code)
+            appointment = appointment_store.confirm(code, now=where.zone_now)
         except HoldExpired:
             changes = hold_changes(where, {**{s: tracker.get_slot(s) for s in KEPT_FOR_THE_REQUEST}, HOLD: None})
             if not changes.get(HOLD):
                 dispatcher.utter_message(text=replies.BOOKING_HOLD_LOST,
                                          buttons=[replies.button("Choose another time", "/book_session")])
                 return reset_events()
-            appointment = appointment_store.confirm(changes[HOLD])
+            appointment = appointment_store.confirm(changes[HOLD], now=where.zone_now)
         except Exception as failure:  # nothing booked: say so, with the phone number
             logger.error("Confirming an appointment failed (%s).", type(failure).__name__)
             dispatcher.utter_message(text=replies.booking_not_saved(where.spa))
@@ -879,7 +879,7 @@ class ActionManageBooking(SafeAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         where = situation(tracker)
-        appointment = appointment_store.upcoming_for(where.sender, where.sender_phone)
+        appointment = appointment_store.upcoming_for(where.sender, where.sender_phone, now=where.zone_now)
         if appointment is not None:
             return AppointmentChange(dispatcher, tracker, where, appointment).run(preface)
         request = store.latest_for_sender(where.sender)
@@ -999,6 +999,10 @@ class AppointmentChange:
             return self.move(slot) if slot is not None else self.ask(context, None, None)
         text = (self.tracker.latest_message.get("text") or "").strip()
         found = offers.answer(context, text) if text and not PAYLOAD.match(text) else offers.Answer(problem="unparsed")
+        if found.problem == "ambiguous" and found.needs == "day":
+            # "Can I come at 4 instead": 4 pm on the appointment's own day.
+            local = appointment.starts_at.astimezone(ZoneInfo(where.hours.timezone))
+            found = offers.answer(context, f"{local:%B} {local.day} {text}")
         if found.slot is not None:
             return self.move(found.slot)
         if found.problem == TAKEN:
@@ -1016,12 +1020,12 @@ class AppointmentChange:
         hours = self.where.spa.get("cancellation_notice_hours", "").strip()
         if not hours.isdigit():
             return ""
-        left = self.appointment.starts_at - appointment_store.utcnow()
+        left = self.appointment.starts_at - self.where.zone_now
         return self.where.spa.get("cancellation", "").strip() if left.total_seconds() < int(hours) * 3600 else ""
 
     def cancel(self) -> List[Dict[Text, Any]]:
         policy = self.late()
-        appointment = appointment_store.cancel(self.appointment.code)
+        appointment = appointment_store.cancel(self.appointment.code, now=self.where.zone_now)
         notify_client("cancelled", appointment)
         self.dispatcher.utter_message(text=replies.appointment_cancelled(
             appointment.code, self.when(appointment.starts_at), policy))
@@ -1032,7 +1036,7 @@ class AppointmentChange:
         policy = self.late()
         try:
             appointment = appointment_store.move(self.appointment.code, slot.start, therapist_id=slot.therapist_id,
-                                                 room_id=slot.room_id)
+                                                 room_id=slot.room_id, now=self.where.zone_now)
         except SlotTaken:
             context = offer_context(self.where, service_value(self.appointment.technique, self.appointment.minutes))
             return self.ask(context, None, replies.BOOKING_TAKEN_MEANWHILE) if context else []

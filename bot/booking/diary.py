@@ -112,14 +112,14 @@ def fits(spa: availability.Spa, service: availability.Service, start: datetime, 
 
 def hold(slot: availability.Slot, service: availability.Service, *, sender_id: str, channel: str,
          service_name: Optional[str] = None, name: Optional[str] = None, phone: Optional[str] = None,
-         email: Optional[str] = None, url: Optional[str] = None) -> Appointment:
+         email: Optional[str] = None, now: Optional[datetime] = None, url: Optional[str] = None) -> Appointment:
     """Hold `slot` for the person while they read the summary; raises SlotTaken when someone
     else got there first (offer the next free times)."""
     return appointment_store.hold(
         therapist_id=slot.therapist_id, room_id=slot.room_id, technique=service.technique,
         minutes=service.minutes, buffer_minutes=service.buffer_minutes, starts_at=slot.start,
         sender_id=sender_id, channel=channel, service=service_name, name=name, phone=phone, email=email,
-        url=url)
+        now=now, url=url)
 
 
 def slot_value(slot: availability.Slot) -> str:

@@ -223,41 +223,45 @@ def grid_span(anchor: datetime, window: Optional[Tuple[datetime, datetime]], ent
     return max(first, day[0]), min(last, day[1])
 
 
+def stack_column(entries: Sequence[Entry], first: datetime, end: datetime) -> Dict[int, Cell]:
+    """One column's cells by the row they start in: each entry in the row it starts in, spanning
+    the rows it lasts (cut to the grid). Entries that overlap share one cell, so the table stays
+    rectangular and each is still shown once."""
+    cells: Dict[int, Cell] = {}
+    group_top, group_bottom = -1, -1
+    for entry in sorted(entries, key=lambda e: (e.starts_at, e.ends_at)):
+        start, stop = max(entry.starts_at, first), min(entry.ends_at, end)
+        if stop <= start:
+            continue
+        top = math.floor((start - first) / STEP)
+        bottom = max(top + 1, math.ceil((stop - first) / STEP))
+        if top < group_bottom:
+            group_bottom = max(group_bottom, bottom)
+        else:
+            group_top, group_bottom = top, bottom
+            cells[top] = Cell()
+        cell = cells[group_top]
+        cell.entries.append(entry.view)
+        cell.rowspan = group_bottom - group_top
+    return cells
+
+
 def build_rows(instants: Sequence[datetime], labels: Sequence[Tuple[str, bool]], columns: Sequence[str],
                entries: Sequence[Entry], working: Callable[[str, datetime], bool]) -> List[Row]:
-    """Lay the entries out: each in the row it starts in, spanning the rows it lasts (cut to the
-    grid); entries that overlap in one column share one cell, so the table stays rectangular."""
+    """The table's body: per row, the cells that start there (a rowspan from above covers the
+    rest), with the free time nobody works marked as such."""
     if not instants:
         return []
     first, end = instants[0], instants[-1] + STEP
-    starting: Dict[Tuple[int, int], Cell] = {}
-    covered = set()
-    for column_index, column in enumerate(columns):
-        mine = sorted((e for e in entries if e.column == column), key=lambda e: (e.starts_at, e.ends_at))
-        group: Optional[Tuple[int, int, Cell]] = None
-        for entry in mine:
-            start, stop = max(entry.starts_at, first), min(entry.ends_at, end)
-            if stop <= start:
-                continue
-            top = math.floor((start - first) / STEP)
-            bottom = max(top + 1, math.ceil((stop - first) / STEP))
-            if group is not None and top < group[1]:
-                cell = group[2]
-                group = (group[0], max(group[1], bottom), cell)
-            else:
-                cell = Cell()
-                starting[(top, column_index)] = cell
-                group = (top, bottom, cell)
-            cell.entries.append(entry.view)
-            cell.rowspan = group[1] - group[0]
-            covered.update((r, column_index) for r in range(group[0] + 1, group[1]))
+    stacks = [stack_column([e for e in entries if e.column == column], first, end) for column in columns]
+    hidden = [{r for top, cell in stack.items() for r in range(top + 1, top + cell.rowspan)} for stack in stacks]
     rows = []
     for index, moment in enumerate(instants):
         cells = []
-        for column_index, column in enumerate(columns):
-            if (index, column_index) in starting:
-                cells.append(starting[(index, column_index)])
-            elif (index, column_index) not in covered:
+        for column, stack, covered in zip(columns, stacks, hidden):
+            if index in stack:
+                cells.append(stack[index])
+            elif index not in covered:
                 cells.append(Cell(off=not working(column, moment)))
         text, on_the_hour = labels[index]
         rows.append(Row(text, on_the_hour, cells))

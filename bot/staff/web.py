@@ -39,7 +39,8 @@ OWNER_PAGES: tuple = ("bot.staff.dashboard", "bot.staff.review_pages", "bot.staf
                       "bot.staff.team_pages")
 # Pages for every staff account (reception and owners), registered the same way; their handlers
 # start with `page.staff_session(request)` or `page.staff_post(request)`.
-STAFF_PAGES: tuple = ("bot.staff.diary_pages",)
+# bot.booking.feeds is the exception: its calendar feeds have no login, a secret token in the URL.
+STAFF_PAGES: tuple = ("bot.staff.diary_pages", "bot.booking.feeds")
 CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
 MAX_QUERY_CHARS = 120
 SECURITY_HEADERS = {

@@ -3,6 +3,8 @@ form included)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
@@ -14,10 +16,15 @@ from actions.advice import ActionAdvise, ActionShortAnswer
 from bot.nlu.matcher import VocabularyMatcher
 
 Turn = Tuple[str, str]  # (intent, text)
+PAYLOAD_ENTITIES = re.compile(r"^/\w+(\{.*\})$")
 
 
 def user_event(intent: str, text: str, matcher: VocabularyMatcher) -> Dict[str, Any]:
     entities = [m.as_entity("KnowledgeBaseEntityExtractor") for m in matcher.find(text)]
+    payload = PAYLOAD_ENTITIES.match(text)
+    if payload:  # a button's payload carries its entities, as Rasa reads them
+        entities += [{"entity": key, "value": value} for key, value in json.loads(payload.group(1)).items()
+                     if not any(e["entity"] == key for e in entities)]
     return {
         "event": "user",
         "text": text,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.booking import appointment_store, client_notify
 from bot.booking.appointments import Appointment, Room, Therapist, TherapistHours, TherapistTimeOff
 from bot.knowledge.db import get_engine
-from bot.staff.diary_pages import SpaClock, row_instants
+from bot.staff.diary_pages import Entry, SpaClock, build_rows, row_instants
 from tests.staff.conftest import InProcessServer, add_request
 from tests.staff.test_http import csrf_in, logged_in
 
@@ -218,14 +218,17 @@ def test_a_closed_day_says_so(diary: str, staff_server: InProcessServer) -> None
     assert "The spa is closed on Sunday" in page and "<table" not in page
 
 
-def test_days_either_side_of_the_clock_change_show_the_spa_s_own_time(diary: str, staff_server: InProcessServer) -> None:
+def test_days_either_side_of_the_clock_change_show_the_spa_s_own_time(
+        diary: str, staff_server: InProcessServer) -> None:
     """New York moves its clocks on Sunday 14 March 2027: 10 am is 15:00 UTC before, 14:00 after."""
     before = book(diary, datetime(2027, 3, 13, 15, 0, tzinfo=timezone.utc))
     after = book(diary, datetime(2027, 3, 15, 14, 0, tzinfo=timezone.utc))
     browser = logged_in(staff_server)
     for day, appointment in ((date(2027, 3, 13), before), (date(2027, 3, 15), after)):
-        shown = grid(day_page(browser, staff_server, day=day))
+        page = day_page(browser, staff_server, day=day)
+        shown = grid(page)
         assert shown.cells[("10 am", "Maria Lopez")].startswith("10 am–11 am"), day
+        assert f'href="/staff/appointments/{appointment.code}"' in page
         labels = {label for label, _ in shown.cells}
         assert {"9 am", "6:45 pm"} <= labels and "7 pm" not in labels, day
 
@@ -240,6 +243,21 @@ def test_a_day_with_a_clock_change_has_one_row_per_quarter_hour_that_exists() ->
     labels = [text for text, _ in clock.row_labels(autumn_rows)]
     assert len(autumn_rows) == 25 * 4 and labels[4:10] == ["1 am EDT", "1:15 am EDT", "1:30 am EDT",
                                                             "1:45 am EDT", "1 am EST", "1:15 am EST"]
+
+
+def test_time_that_overlaps_shares_one_cell_and_each_entry_shows_once() -> None:
+    first = datetime(2027, 3, 2, 14, 0, tzinfo=timezone.utc)
+    instants = row_instants(first, first + timedelta(hours=3))
+    entries = [Entry("maria", first + timedelta(minutes=30), first + timedelta(minutes=105), {"n": "appointment"}),
+               Entry("maria", first + timedelta(minutes=60), first + timedelta(minutes=150), {"n": "blocked"}),
+               Entry("sam", first - timedelta(hours=1), first + timedelta(minutes=20), {"n": "started early"})]
+    rows = build_rows(instants, [(str(i), False) for i in range(len(instants))], ["maria", "sam"], entries,
+                      lambda column, moment: True)
+    assert all(len(row.cells) + covered == 2 for row, covered in
+               zip(rows, [0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0]))
+    shared = rows[2].cells[0]
+    assert [e["n"] for e in shared.entries] == ["appointment", "blocked"] and shared.rowspan == 8
+    assert rows[0].cells[1].entries == [{"n": "started early"}] and rows[0].cells[1].rowspan == 2
 
 
 def test_the_day_view_never_shows_health_details(diary: str, staff_server: InProcessServer) -> None:
