@@ -20,6 +20,7 @@ from actions.tracker_state import (
     state_from,
 )
 from bot.advice.catalogue import Catalogue
+from bot.advice.crisis import crisis_in
 from bot.advice.conversation import Step, decide
 from bot.advice.preface import Preface
 from bot.advice.recommendation import Recommendation, recommend
@@ -39,6 +40,15 @@ BOOKING_WORDS = "booking_time_text"
 AREA_BUTTONS = ("neck", "shoulders", "upper_back", "lower_back", "legs", "feet", "full_body")
 
 
+BOOKING_ASKED = re.compile(r"\b(book|booking|appointment|appt|session|massage|reserve|slot|schedule)", re.IGNORECASE)
+
+
+def crisis_earlier(tracker: Tracker) -> bool:
+    """Whether a message of this conversation before the latest one was about a crisis."""
+    users = [e for e in tracker.events if e.get("event") == "user"][:-1]
+    return any(crisis_in((e.get("parse_data") or {}).get("entities") or []) for e in users)
+
+
 class ActionAdvise(SafeAction):
     """Runs for descriptions, booking requests and answers to the assistant's own questions."""
 
@@ -56,6 +66,13 @@ class ActionAdvise(SafeAction):
         screening = screen(profile, catalogue.severities)
         decision = decide(profile, screening, state_from(tracker), latest_intent(tracker))
         step = decision.step
+        words = (tracker.latest_message.get("text") or "").strip()
+        if step is Step.BOOK and not words.startswith("/") and not BOOKING_ASKED.search(words) \
+                and crisis_earlier(tracker):
+            # After a crisis reply a bare "tomorrow at 3pm" does not start a booking: it needs
+            # the person to ask for one in words (or press the button).
+            ActionDefaultFallback().answer(dispatcher, tracker, domain, preface)
+            return [SlotSet(BOOKING_READY, False)]
         events: List[Dict[Text, Any]] = list(state_events(decision.state)) + [
             SlotSet(BOOKING_READY, step is Step.BOOK)
         ]

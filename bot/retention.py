@@ -29,13 +29,14 @@ import logging
 import os
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, List, Mapping, Optional
 
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.booking import appointment_store
 from bot.booking import store as bookings
 from bot.delivery import outbox as event_outbox
 from bot.delivery import locks, once
@@ -162,6 +163,7 @@ def forget_bookings(sender_id: str, url: Optional[str] = None) -> int:
     raised: the conversation itself must still be deleted."""
     try:
         deleted = bookings.delete_for_sender(sender_id, url=url)
+        appointment_store.forget_sender(sender_id, url=url)
     except SQLAlchemyError as error:
         logger.error("Could not delete a conversation's booking requests (%s).", type(error).__name__)
         deleted = 0
@@ -217,6 +219,7 @@ def purge_bookings(days: float, url: Optional[str] = None, now: Optional[Callabl
         return 0
     clock = datetime.utcfromtimestamp((now or time.time)()).replace(microsecond=0)
     deleted = bookings.purge_older_than(days, url=url, now=clock)
+    appointment_store.forget_older_than(days, now=clock.replace(tzinfo=timezone.utc), url=url)
     logger.info("Retention: deleted %d booking requests older than %g days.", deleted, days)
     return deleted
 

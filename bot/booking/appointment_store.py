@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 __all__ = [
     "HOLD_MINUTES", "Busy", "HoldExpired", "InvalidTransition", "SlotTaken", "busy_between", "cancel",
-    "confirm", "due_reminders", "get", "hold", "mark_done", "mark_no_show", "mark_reminded", "move",
+    "confirm", "due_reminders", "forget_older_than", "forget_sender", "get", "hold", "mark_done", "mark_no_show", "mark_reminded", "move",
     "release_expired", "upcoming_for", "utcnow",
 ]
 
@@ -260,6 +260,34 @@ def upcoming_for(sender_id: str, phone: Optional[str] = None, now: Optional[date
                  .order_by(Appointment.starts_at, Appointment.id).limit(1))
     with get_session(url) as session:
         return session.execute(statement).scalar_one_or_none()
+
+
+FORGOTTEN = "forgotten"
+
+
+@_retried
+def forget_sender(sender_id: str, url: Optional[str] = None) -> int:
+    """ "Forget me": the conversation's appointments lose the name, phone, email and the link to
+    the conversation; their times stay booked (the therapist still expects someone) and staff see
+    the code. Returns how many were changed."""
+    with _writing(url) as session:
+        return session.execute(
+            update(Appointment).where(Appointment.sender_id == sender_id)
+            .values(name=None, phone=None, email=None, sender_id=FORGOTTEN)
+            .execution_options(synchronize_session=False)
+        ).rowcount or 0
+
+
+@_retried
+def forget_older_than(days: float, now: Optional[datetime] = None, url: Optional[str] = None) -> int:
+    """Retention: personal details of appointments that ended more than `days` ago are removed."""
+    cutoff = _utc(now or utcnow()) - timedelta(days=days)
+    with _writing(url) as session:
+        return session.execute(
+            update(Appointment).where(Appointment.ends_at < cutoff, Appointment.sender_id != FORGOTTEN)
+            .values(name=None, phone=None, email=None, sender_id=FORGOTTEN)
+            .execution_options(synchronize_session=False)
+        ).rowcount or 0
 
 
 def busy_between(

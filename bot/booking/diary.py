@@ -122,23 +122,26 @@ def hold(slot: availability.Slot, service: availability.Service, *, sender_id: s
         now=now, url=url)
 
 
+SLOT_TIME = "%Y%m%dT%H%MZ"
+
+
 def slot_value(slot: availability.Slot) -> str:
-    """A slot as the conversation keeps it: "2026-12-08T10:00:00-05:00|maria|room-1"."""
-    return f"{slot.start.isoformat()}|{slot.therapist_id}|{slot.room_id}"
+    """A slot as a button's payload carries it: "20261208T1500Z maria room-1" (the start in UTC,
+    the therapist, the room), plain enough for the payload check of bot/security/limits.py."""
+    start = slot.start.astimezone(timezone.utc)
+    return f"{start.strftime(SLOT_TIME)} {slot.therapist_id} {slot.room_id}"
 
 
 def parse_slot_value(value: Optional[str], minutes: int, buffer_minutes: int) -> Optional[availability.Slot]:
-    if not value or value.count("|") != 2:
+    parts = (value or "").split()
+    if len(parts) != 3:
         return None
-    start_text, therapist_id, room_id = value.split("|")
     try:
-        start = datetime.fromisoformat(start_text)
+        start = datetime.strptime(parts[0], SLOT_TIME).replace(tzinfo=timezone.utc)
     except ValueError:
         return None
-    if start.tzinfo is None:
-        return None
     end = start + timedelta(minutes=minutes)
-    return availability.Slot(start, end, end + timedelta(minutes=buffer_minutes), therapist_id, room_id)
+    return availability.Slot(start, end, end + timedelta(minutes=buffer_minutes), parts[1], parts[2])
 
 
 def aware_now(hours: OpeningHours, utc_now: Optional[datetime] = None) -> datetime:

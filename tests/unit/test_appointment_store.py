@@ -390,3 +390,23 @@ def test_a_code_is_never_one_a_booking_request_already_has(
 def test_the_migration_leaves_the_models_and_the_database_agreeing(url: str) -> None:
     assert migrate.current_revision(url) == migrate.head_revision()
     assert migrate.differences(url) == []
+
+
+def test_forget_me_and_retention_remove_the_personal_details_but_keep_the_time(url: str) -> None:
+    kept = book(url, at(18), therapist="sam", room="r3", name="Ana", phone="+12025550143",
+                email="ana@example.com")
+    assert appointments.forget_sender("conversation-1", url=url) >= 1
+    forgotten = appointments.get(kept.code, url=url)
+    assert (forgotten.name, forgotten.phone, forgotten.email, forgotten.sender_id) == (None, None, None, "forgotten")
+    assert forgotten.status == "held"
+    old = book(url, at(19), therapist="sam", room="r3", name="Bo", now=NOW)
+    with Session(get_engine(url), future=True) as session, session.begin():
+        session.execute(update_sender(old.code))
+    assert appointments.forget_older_than(30, now=NOW + timedelta(days=31), url=url) >= 1
+    assert appointments.get(old.code, url=url).name is None
+
+
+def update_sender(code: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    return update(Appointment).where(Appointment.code == code).values(sender_id="conversation-2")
