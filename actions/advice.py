@@ -4,23 +4,14 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.handoff import ActionDefaultFallback
-from actions.privacy import answer_forget_question, forget_pending
 from actions.safety import SafeAction
-from actions.tracker_state import (
-    PENDING_QUESTION,
-    latest_intent,
-    profile_from,
-    state_events,
-    state_from,
-)
+from actions.tracker_state import Turn, state_events
 from bot.advice.catalogue import Catalogue
-from bot.advice.crisis import crisis_in
 from bot.advice.conversation import Step, decide
 from bot.advice.preface import Preface
 from bot.advice.recommendation import Recommendation, recommend
@@ -34,7 +25,7 @@ GOAL_BUTTONS = (
     ("Recover from sport", "recovery"),
     ("Move more freely", "mobility"),
 )
-# Set when a booking may start; the rules then open booking_form (actions/booking.py).
+# Set when a booking may start; the rules then open booking_form (actions/booking_form.py).
 BOOKING_READY = "booking_ready"
 BOOKING_WORDS = "booking_time_text"
 AREA_BUTTONS = ("neck", "shoulders", "upper_back", "lower_back", "legs", "feet", "full_body")
@@ -43,41 +34,34 @@ AREA_BUTTONS = ("neck", "shoulders", "upper_back", "lower_back", "legs", "feet",
 BOOKING_ASKED = re.compile(r"\b(book|booking|appointment|appt|session|massage|reserve|slot|schedule)", re.IGNORECASE)
 
 
-def crisis_earlier(tracker: Tracker) -> bool:
-    """Whether a message of this conversation before the latest one was about a crisis."""
-    users = [e for e in tracker.events if e.get("event") == "user"][:-1]
-    return any(crisis_in((e.get("parse_data") or {}).get("entities") or []) for e in users)
-
-
 class ActionAdvise(SafeAction):
     """Runs for descriptions, booking requests and answers to the assistant's own questions."""
 
     def name(self) -> Text:
         return "action_advise"
 
-    def health_related(self, tracker: Tracker) -> bool:
-        return not profile_from(tracker).red_flags
+    def health_related(self, turn: Turn) -> bool:
+        return not turn.profile.red_flags
 
     def answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         catalogue = queries.catalogue()
-        profile = profile_from(tracker)
+        profile = turn.profile
         screening = screen(profile, catalogue.severities)
-        decision = decide(profile, screening, state_from(tracker), latest_intent(tracker))
+        decision = decide(profile, screening, turn.state, turn.intent)
         step = decision.step
-        words = (tracker.latest_message.get("text") or "").strip()
+        words = turn.text.strip()
         if step is Step.BOOK and not words.startswith("/") and not BOOKING_ASKED.search(words) \
-                and crisis_earlier(tracker):
+                and turn.crisis_before:
             # After a crisis reply a bare "tomorrow at 3pm" does not start a booking: it needs
             # the person to ask for one in words (or press the button).
-            ActionDefaultFallback().answer(dispatcher, tracker, domain, preface)
+            ActionDefaultFallback().answer(dispatcher, turn, domain, preface)
             return [SlotSet(BOOKING_READY, False)]
         events: List[Dict[Text, Any]] = list(state_events(decision.state)) + [
             SlotSet(BOOKING_READY, step is Step.BOOK)
         ]
-        words = (tracker.latest_message.get("text") or "").strip()
-        if latest_intent(tracker) == "book_session" and words and not words.startswith("/"):
+        if turn.intent == "book_session" and words and not words.startswith("/"):
             # "Can I book for Saturday 10am": the time is read when the booking form opens,
             # which may be after the safety checklist.
             events.append(SlotSet(BOOKING_WORDS, words[:200]))
@@ -116,7 +100,7 @@ class ActionAdvise(SafeAction):
                 ] + [replies.button("Skip", "/deny")],
             )
         elif step is Step.BOOK:
-            # The booking form (actions/booking.py) opens after this reply: see data/rules.yml.
+            # The booking form (actions/booking_form.py) opens after this reply: see data/rules.yml.
             relative = [c for c in screening.relative if c not in preface.covered]
             notes = [catalogue.conditions[c].modification for c in relative if catalogue.conditions[c].modification]
             dispatcher.utter_message(text=replies.booking_lead(notes, queries.settings("spa")))
@@ -136,16 +120,16 @@ class ActionAdvise(SafeAction):
         return events
 
 
-def at_recommendation_stage(tracker: Tracker) -> bool:
+def at_recommendation_stage(turn: Turn) -> bool:
     """Screened and with needs to advise on, whether or not massage is still safe."""
-    return bool(state_from(tracker).screened and profile_from(tracker).has_needs)
+    return bool(turn.state.screened and turn.profile.has_needs)
 
 
-def current_recommendation(tracker: Tracker, catalogue: Catalogue) -> Optional[Recommendation]:
+def current_recommendation(turn: Turn, catalogue: Catalogue) -> Optional[Recommendation]:
     """The recommendation the conversation so far supports, if it is screened, safe and specific."""
-    if not at_recommendation_stage(tracker):
+    if not at_recommendation_stage(turn):
         return None
-    profile = profile_from(tracker)
+    profile = turn.profile
     screening = screen(profile, catalogue.severities)
     return recommend(profile, catalogue, screening) if screening.allows_massage else None
 
@@ -157,10 +141,10 @@ class ActionExplainChoice(SafeAction):
         return "action_explain_choice"
 
     def answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         catalogue = queries.catalogue()
-        recommendation = current_recommendation(tracker, catalogue)
+        recommendation = current_recommendation(turn, catalogue)
         if recommendation is None:
             dispatcher.utter_message(
                 text="I haven't suggested a massage yet. Tell me how you feel or what you'd like from it, "
@@ -170,57 +154,3 @@ class ActionExplainChoice(SafeAction):
             return []
         dispatcher.utter_message(text=replies.explanation_reply(recommendation))
         return []
-
-
-NEEDS_ENTITIES = {"body_part", "symptom", "goal", "audience", "condition", "pressure"}
-
-
-_CHANGE = r"(?:change|move|switch|swap|reschedule|update)"
-_BOOKING = r"(?:booking|appointment|reservation)"
-BOOKING_CHANGE = re.compile(rf"\b{_CHANGE}\b.*\b{_BOOKING}s?\b|\b{_BOOKING}s?\b.*\b{_CHANGE}\b", re.IGNORECASE)
-
-
-def describes_needs(tracker: Tracker) -> bool:
-    """An unclear message that still names the person's own symptoms, goals or conditions."""
-    return any(
-        e.get("entity") in NEEDS_ENTITIES and not e.get("role")
-        for e in tracker.latest_message.get("entities") or []
-    )
-
-
-class ActionShortAnswer(SafeAction):
-    """"yes", "no", "skip" or an unclear reply: an answer to the assistant's pending question, if any.
-
-    Without a pending question, yes and no get a short prompt and anything unclear the fallback.
-    """
-
-    def name(self) -> Text:
-        return "action_short_answer"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        if forget_pending(tracker):  # the answer to "delete our conversation?" (actions/privacy.py)
-            return answer_forget_question(dispatcher, tracker)
-        return super().run(dispatcher, tracker, domain)
-
-    def answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
-    ) -> List[Dict[Text, Any]]:
-        if tracker.get_slot(PENDING_QUESTION) or describes_needs(tracker):
-            return ActionAdvise().answer(dispatcher, tracker, domain, preface)
-        if BOOKING_CHANGE.search(tracker.latest_message.get("text") or ""):
-            # "change my booking to Swedish massage" that NLU could not place: the booking's own
-            # action handles it (it answers too when there is no open request). Cancelling is
-            # never inferred from words alone.
-            from actions.booking import ActionManageBooking  # actions.booking imports this module
-
-            return ActionManageBooking().answer(dispatcher, tracker, domain, preface)
-        intent = latest_intent(tracker)
-        if intent in replies.SHORT_REPLIES:
-            dispatcher.utter_message(text=replies.SHORT_REPLIES[intent])
-            return []
-        if preface.lines:
-            # The message was about the person's health: the preface is the answer, not a fallback.
-            return []
-        return ActionDefaultFallback().answer(dispatcher, tracker, domain, preface)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.safety import SafeAction
+from actions.tracker_state import Turn
 from bot.advice.preface import Preface
 from bot.knowledge import queries
 
@@ -25,7 +25,7 @@ class ActionHandoff(SafeAction):
         return "action_handoff"
 
     def answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         spa = queries.settings("spa")
         text = "Happy to connect you with a person. " + replies.contact_line(spa)
@@ -40,7 +40,7 @@ class ActionDefaultFallback(SafeAction):
         return "action_default_fallback"
 
     def answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         spa = queries.settings("spa")
         text = (

@@ -10,7 +10,7 @@ from actions import replies
 from actions.advice import ActionAdvise, at_recommendation_stage, current_recommendation
 from actions.handoff import ActionDefaultFallback
 from actions.safety import SafeAction, crisis_line_reminder
-from actions.tracker_state import latest_entities, latest_intent
+from actions.tracker_state import Turn
 from bot.advice.preface import Preface
 from bot.knowledge import front_desk, queries
 
@@ -25,21 +25,20 @@ class ActionAnswerTopic(SafeAction):
         return "action_answer_topic"
 
     def answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
-        intent = latest_intent(tracker)
+        intent = turn.intent
         if intent in front_desk.FRONT_DESK_INTENTS:
-            in_form = bool((tracker.active_loop or {}).get("name"))
-            return _front_desk(dispatcher, intent, tracker.latest_message.get("text") or "", offer_booking=not in_form)
-        if intent in HEALTH_TOPICS and latest_entities(tracker, "condition") and at_recommendation_stage(tracker):
-            return ActionAdvise().answer(dispatcher, tracker, domain, preface)
-        text = self._specific_answer(intent, tracker, preface)
+            return _front_desk(dispatcher, intent, turn.text, offer_booking=not turn.active_form)
+        if intent in HEALTH_TOPICS and turn.own("condition") and at_recommendation_stage(turn):
+            return ActionAdvise().answer(dispatcher, turn, domain, preface)
+        text = self._specific_answer(intent, turn, preface)
         topic = queries.topic_for_intent(intent)
         if text is None and topic is not None:
             text = topic.answer
             if topic.offer_contact:
                 text += "\n" + replies.contact_line(queries.settings("spa"))
-            personal = self._personal_answer(intent, tracker)
+            personal = self._personal_answer(intent, turn)
             if personal:
                 text = f"{personal}\n\n{text}"
             extra = _spa_addendum(intent)
@@ -51,15 +50,15 @@ class ActionAnswerTopic(SafeAction):
         dispatcher.utter_message(text=text)
         return []
 
-    def health_related(self, tracker: Tracker) -> bool:
-        return latest_intent(tracker) in HEALTH_TOPICS
+    def health_related(self, turn: Turn) -> bool:
+        return turn.intent in HEALTH_TOPICS
 
     @staticmethod
-    def _personal_answer(intent: str, tracker: Tracker) -> str | None:
+    def _personal_answer(intent: str, turn: Turn) -> str | None:
         """Follow-ups about frequency, length or pain use what the person already told us."""
         if intent not in PERSONAL_TOPICS:
             return None
-        recommendation = current_recommendation(tracker, queries.catalogue())
+        recommendation = current_recommendation(turn, queries.catalogue())
         if recommendation is None:
             return None
         if intent == "ask_frequency":
@@ -70,22 +69,22 @@ class ActionAnswerTopic(SafeAction):
         return replies.personal_pressure(technique) if technique else None
 
     @staticmethod
-    def _specific_answer(intent: str, tracker: Tracker, preface: Preface) -> str | None:
+    def _specific_answer(intent: str, turn: Turn, preface: Preface) -> str | None:
         """A focused answer when the question names a technique, goal, audience or condition."""
         if intent == "ask_techniques":
-            found = [t for t in map(queries.technique, latest_entities(tracker, "technique")) if t]
+            found = [t for t in map(queries.technique, turn.own("technique")) if t]
             return "\n\n".join(replies.technique_detail(t) for t in found) or None
         if intent == "ask_benefits":
-            found = [g for g in map(queries.goal, latest_entities(tracker, "goal")) if g]
+            found = [g for g in map(queries.goal, turn.own("goal")) if g]
             return "\n\n".join(f"**{g.name}**: {g.benefit}" for g in found) or None
         if intent == "ask_who_benefits":
-            found = [a for a in map(queries.audience, latest_entities(tracker, "audience")) if a]
+            found = [a for a in map(queries.audience, turn.own("audience")) if a]
             names = {t.id: t.name for t in queries.techniques()}
             return "\n\n".join(
                 replies.audience_detail(a, [names[t] for t in a.techniques if t in names]) for a in found
             ) or None
         if intent == "ask_contraindications":
-            found = queries.conditions_by_id(latest_entities(tracker, "condition"))
+            found = queries.conditions_by_id(turn.own("condition"))
             if not found:
                 return None
             details = [replies.condition_detail(c) for c in found if c.id not in preface.covered]
@@ -93,7 +92,7 @@ class ActionAnswerTopic(SafeAction):
                 "Always tell your therapist about any health conditions, medicines or injuries."
             ])
         if intent == "ask_first_visit":
-            found = [e for e in map(queries.etiquette, latest_entities(tracker, "etiquette")) if e]
+            found = [e for e in map(queries.etiquette, turn.own("etiquette")) if e]
             return "\n\n".join(_etiquette_answer(e) for e in found) or None
         return None
 
@@ -105,11 +104,11 @@ class ActionDeclineSexualServices(Action):
         return "action_decline_sexual_services"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
-        if confidence < front_desk.SEXUAL_SERVICES_MIN_CONFIDENCE:
+        turn = Turn.read(tracker)
+        if turn.intent_confidence < front_desk.SEXUAL_SERVICES_MIN_CONFIDENCE:
             # A refusal said to an innocent question offends a real client: when unsure, the
             # ordinary "not understood" answer.
-            return ActionDefaultFallback().run(dispatcher, tracker, domain)
+            return ActionDefaultFallback().respond(dispatcher, turn, domain)
         dispatcher.utter_message(text=front_desk.SEXUAL_SERVICES_REPLY)
         return []
 

@@ -17,7 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.tracker_state import PENDING_QUESTION, latest_intent
+from actions.tracker_state import PENDING_QUESTION, Turn
 
 FORGET_QUESTION = "forget"
 FORGET_SLOT = "forget_requested"  # read by bot.retention.PrivateSQLTrackerStore
@@ -48,16 +48,16 @@ class ActionForgetConversation(Action):
         return [SlotSet(PENDING_QUESTION, FORGET_QUESTION)]
 
 
-def forget_pending(tracker: Tracker) -> bool:
-    return tracker.get_slot(PENDING_QUESTION) == FORGET_QUESTION
+def forget_pending(turn: Turn) -> bool:
+    return turn.slot(PENDING_QUESTION) == FORGET_QUESTION
 
 
-def answer_forget_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+def answer_forget_question(dispatcher: CollectingDispatcher, turn: Turn) -> List[Dict[Text, Any]]:
     """The answer to ASK: "yes" deletes the conversation when this turn is saved."""
-    intent = latest_intent(tracker)
+    intent = turn.intent
     if intent == "affirm":
         dispatcher.utter_message(text=DONE)
-        if tracker.get_latest_input_channel() in WEB_CHANNELS:
+        if turn.channel in WEB_CHANNELS:
             dispatcher.utter_message(json_message={"conversation_deleted": True})
         return [SlotSet(PENDING_QUESTION, None), SlotSet(FORGET_SLOT, True)]
     dispatcher.utter_message(text=KEPT if intent == "deny" else NOT_SURE)

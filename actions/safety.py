@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.tracker_state import CRISIS_SUPPORT, health_notice_needed, latest_intent, profile_from
+from actions.tracker_state import CRISIS_SUPPORT, Turn
 from bot.advice import crisis as crisis_protocol
 from bot.advice.preface import Mode, Preface, blocks_offer, safety_preface, strip_offers
 from bot.advice.safety import screen
@@ -35,12 +35,12 @@ NEEDS_ENTITIES = {"body_part", "symptom", "goal", "technique", "time_available"}
 CRISIS_GIVEN, CRISIS_REMINDED, CRISIS_ASKED = "given", "reminded", "asked"
 
 
-def answer_crisis(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
+def answer_crisis(dispatcher: CollectingDispatcher, turn: Turn) -> Optional[List[Dict[Text, Any]]]:
     """The crisis reply, when the latest message speaks of one; None otherwise.
 
     Before everything else on every path: nothing about massage, no disclaimer, no offers.
     """
-    crisis = crisis_protocol.crisis_in(tracker.latest_message.get("entities") or [])
+    crisis = crisis_protocol.crisis_in(turn.entities)
     if crisis is None:
         return None
     reply = crisis_protocol.crisis_reply(crisis, *_crisis_wording())
@@ -59,18 +59,19 @@ def _crisis_wording() -> Tuple[Any, Dict[str, str], Dict[str, str]]:
     return queries.crisis_resource(spa["country"]), queries.settings("crisis_messages"), spa
 
 
-def waiting_for_the_database(action: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+def waiting_for_the_database(action: Any, dispatcher: CollectingDispatcher, turn: Turn,
                              domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
     """`action._run`, waiting through a restart of the knowledge base's database (STORE_RETRY_S)
     rather than turning the answer into an apology; a failed attempt's messages are dropped."""
     start = len(dispatcher.messages)
-    return retrying_sync(lambda: action._run(dispatcher, tracker, domain), f"answering with {action.name()}",
+    return retrying_sync(lambda: action._run(dispatcher, turn, domain), f"answering with {action.name()}",
                          before_retry=lambda: dispatcher.messages.__delitem__(slice(start, None)))
 
 
 class SafeAction(Action, metaclass=ABCMeta):
     """Base of every replying action. Subclasses implement `answer`, never `run`.
 
+    `run` reads the tracker once into a `Turn`, and everything below it works from that value.
     Abstract, so the action server does not register the base class itself as an action.
     """
 
@@ -80,59 +81,62 @@ class SafeAction(Action, metaclass=ABCMeta):
     # The answer right after a crisis reply repeats the crisis line once (not the crisis reply itself).
     reminds_of_crisis_line = True
 
-    def health_related(self, tracker: Tracker) -> bool:
+    def health_related(self, turn: Turn) -> bool:
         """Whether the answer is about health, so the not-medical-advice note belongs with it."""
         return False
 
     @abstractmethod
     def answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         """The reply to the latest message; the safety preface is added around it by `run`."""
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        return waiting_for_the_database(self, dispatcher, tracker, domain)
+        return self.respond(dispatcher, Turn.read(tracker), domain)
+
+    def respond(self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """The reply with its safety preface; an action that must answer something before safety
+        (the "delete our conversation?" question) overrides this, not `run`."""
+        return waiting_for_the_database(self, dispatcher, turn, domain)
 
     def _run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        crisis_events = answer_crisis(dispatcher, tracker)
+        crisis_events = answer_crisis(dispatcher, turn)
         if crisis_events is not None:
             return crisis_events
         catalogue = queries.catalogue()
-        profile = profile_from(tracker)
-        preface = safety_preface(
-            tracker.latest_message.get("entities") or [], profile, screen(profile, catalogue.severities), catalogue
-        )
+        profile = turn.profile
+        preface = safety_preface(list(turn.entities), profile, screen(profile, catalogue.severities), catalogue)
         if preface.mode is Mode.EMERGENCY:
             dispatcher.utter_message(text=queries.settings("emergency")["message"])
             return []
         start = len(dispatcher.messages)
-        if preface.unknown and _only_reports_unknown(tracker) and not self.keeps_its_question:
+        if preface.unknown and _only_reports_unknown(turn) and not self.keeps_its_question:
             events: List[Dict[Text, Any]] = []
             dispatcher.utter_message(
                 text=replies.contact_line(queries.settings("spa")),
                 buttons=[replies.button("Talk to a person", "/request_human")],
             )
         else:
-            events = list(self.answer(dispatcher, tracker, domain, preface))
+            events = list(self.answer(dispatcher, turn, domain, preface))
         answer = dispatcher.messages[start:]
         del dispatcher.messages[start:]
         # One preface per message: the booking form asks its first question in the same turn as
         # action_advise, which has already said it.
-        said = _replied_this_turn(tracker)
+        said = turn.replied
         if preface.lines and not said:
             dispatcher.utter_message(text=preface.text)
-        if (preface.lines and not said) or self.health_related(tracker):
-            notice = health_notice_needed(tracker)
+        if (preface.lines and not said) or self.health_related(turn):
+            notice = turn.health_notice_needed()
             if notice:
                 dispatcher.utter_message(text=replies.HEALTH_NOTICE)
                 events.append(notice)
-        support = tracker.get_slot(CRISIS_SUPPORT)
+        support = turn.slot(CRISIS_SUPPORT)
         gentle = support in (CRISIS_GIVEN, CRISIS_REMINDED)
-        asked = gentle and not crisis_protocol.stays_gentle(latest_intent(tracker))
+        asked = gentle and not crisis_protocol.stays_gentle(turn.intent)
         if not preface.allows_offers or (gentle and not asked):
             answer = [_without_offers(message) for message in answer]
         answer = [m for m in answer if m.get("text") or m.get("buttons") or m.get("response")]
@@ -149,20 +153,9 @@ class SafeAction(Action, metaclass=ABCMeta):
         return events
 
 
-def _replied_this_turn(tracker: Tracker) -> bool:
-    """Whether another action has already answered the latest message."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "bot":
-            return True
-    return False
-
-
-def _only_reports_unknown(tracker: Tracker) -> bool:
-    entities = tracker.latest_message.get("entities") or []
-    return latest_intent(tracker) in NOT_A_QUESTION and not any(
-        e.get("entity") in NEEDS_ENTITIES and not e.get("role") for e in entities
+def _only_reports_unknown(turn: Turn) -> bool:
+    return turn.intent in NOT_A_QUESTION and not any(
+        e.get("entity") in NEEDS_ENTITIES and not e.get("role") for e in turn.entities
     )
 
 
@@ -182,9 +175,9 @@ class ActionSmallTalk(SafeAction):
         return "action_small_talk"
 
     def answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
-        text = replies.SMALL_TALK.get(latest_intent(tracker))
+        text = replies.SMALL_TALK.get(turn.intent)
         if text:
             dispatcher.utter_message(text=text)
         return []
@@ -199,12 +192,12 @@ class ActionEmergency(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        return waiting_for_the_database(self, dispatcher, tracker, domain)
+        return waiting_for_the_database(self, dispatcher, Turn.read(tracker), domain)
 
     def _run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        crisis_events = answer_crisis(dispatcher, tracker)
+        crisis_events = answer_crisis(dispatcher, turn)
         if crisis_events is not None:
             return crisis_events
         dispatcher.utter_message(text=queries.settings("emergency")["message"])
@@ -220,7 +213,7 @@ class ActionCrisis(SafeAction):
         return "action_crisis"
 
     def answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], preface: Preface
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: Dict[Text, Any], preface: Preface
     ) -> List[Dict[Text, Any]]:
         # Reached only when the intent was set without a crisis entity (a typed "/report_crisis"):
         # the suicide-tier reply is the safe answer then.

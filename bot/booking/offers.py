@@ -11,9 +11,9 @@ offering someone else.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import FrozenSet, List, Optional, Tuple
 
 from bot.booking import availability, diary
 from bot.booking.team import Rules

@@ -13,12 +13,11 @@ stretches is a break. They are wall-clock times in the spa's zone.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 from sqlalchemy import select
@@ -29,7 +28,6 @@ from bot.knowledge.db import KB_DIR, get_engine
 
 TEAM_PATH = KB_DIR / "team.yml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-STRETCH = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*[-–]\s*(\d{1,2})(?::(\d{2}))?\s*$")
 ROOM_KINDS = ("treatment", "couples")
 
 
@@ -73,27 +71,12 @@ class Team:
 
 
 def parse_stretches(text: str) -> List[Tuple[time, time]]:
-    """ "09:00-13:00, 13:30-17:00" -> [(9:00, 13:00), (13:30, 17:00)]; raises ValueError saying why.
-    An end of 24:00 is written as midnight (00:00), as the availability module reads it."""
-    stretches: List[Tuple[time, time]] = []
-    for part in [p for p in re.split(r"[,;]", text or "") if p.strip()]:
-        match = STRETCH.match(part)
-        if not match:
-            raise ValueError(f"'{part.strip()}' is not a time range like 09:00-13:00")
-        start_h, start_m, end_h, end_m = (int(g) if g else 0 for g in match.groups())
-        start, end = start_h * 60 + start_m, end_h * 60 + end_m
-        if start_h > 23 or start_m > 59 or end_m > 59 or end > 24 * 60:
-            raise ValueError(f"'{part.strip()}' is not a time of day")
-        if end <= start:
-            raise ValueError(f"'{part.strip()}' ends before it starts")
-        if stretches and start < _minutes(stretches[-1][1]):
-            raise ValueError(f"'{part.strip()}' overlaps the stretch before it")
-        stretches.append((time(start // 60, start % 60), time((end // 60) % 24, end % 60)))
-    return stretches
+    """ "09:00-13:00, 13:30-17:00" -> [(9:00, 13:00), (13:30, 17:00)], read exactly as the Team
+    page reads what an owner types (bot/staff/team_forms.py); raises ValueError saying why. An
+    end of 24:00 comes back as midnight (00:00), as the availability module reads it."""
+    from bot.staff.team_forms import parse_day
 
-
-def _minutes(value: time) -> int:
-    return 24 * 60 if value == time(0) else value.hour * 60 + value.minute
+    return [stretch.as_times() for stretch in parse_day(text)]
 
 
 def read_team(path: Path = TEAM_PATH, techniques: Optional[Iterable[str]] = None) -> Team:

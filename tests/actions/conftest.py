@@ -11,8 +11,12 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import booking
-from actions.advice import ActionAdvise, ActionShortAnswer
+from actions.advice import ActionAdvise
+from actions.appointment_changes import ActionManageBooking
+from actions.booking_form import ActionBookingSubmit, ValidateBookingForm
+from actions.booking_questions import AskConfirmed, AskConsent, AskContact, AskName, AskService, AskTime
+from actions.short_answer import ActionShortAnswer
+from bot.booking.form_logic import FORM
 from bot.nlu.matcher import VocabularyMatcher
 
 Turn = Tuple[str, str]  # (intent, text)
@@ -69,12 +73,11 @@ class Conversation:
         return dispatcher.messages
 
 
-ASK = {a().slot: a for a in (booking.AskService, booking.AskTime, booking.AskName, booking.AskContact,
-                            booking.AskConsent, booking.AskConfirmed)}
+ASK = {a().slot: a for a in (AskService, AskTime, AskName, AskContact, AskConsent, AskConfirmed)}
 # The actions data/rules.yml runs for the intents the booking tests send, outside the form.
 BOOKING_RULES = {"describe_problem": ActionAdvise, "book_session": ActionAdvise, "deny": ActionShortAnswer,
-                 "affirm": ActionShortAnswer, "change_booking": booking.ActionManageBooking,
-                 "cancel_booking": booking.ActionManageBooking, "nlu_fallback": ActionShortAnswer}
+                 "affirm": ActionShortAnswer, "change_booking": ActionManageBooking,
+                 "cancel_booking": ActionManageBooking, "nlu_fallback": ActionShortAnswer}
 
 
 class BookingChat:
@@ -124,15 +127,15 @@ class BookingChat:
         if activating:
             self.slots["requested_slot"] = None
         before = len(self.events)
-        messages = self.run(booking.ValidateBookingForm())
+        messages = self.run(ValidateBookingForm())
         if not activating and len(self.events) == before:
             self.rejected = True  # Rasa's rules take over (talk to a person, delete my conversation)
             return messages
-        self.active_loop = booking.FORM
+        self.active_loop = FORM
         requested = self.slots.get("requested_slot")
         if requested is None:
             self.active_loop = None
-            return messages + self.run(booking.ActionBookingSubmit())
+            return messages + self.run(ActionBookingSubmit())
         return messages + self.run(ASK[requested]())
 
 

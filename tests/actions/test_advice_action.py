@@ -1,7 +1,8 @@
 """action_advise: screening, follow-up questions, recommendation and booking, turn by turn."""
 from __future__ import annotations
 
-from actions.advice import ActionAdvise, ActionShortAnswer
+from actions.advice import ActionAdvise
+from actions.short_answer import ActionShortAnswer
 from tests.actions.conftest import payloads, texts
 
 ADVISE = ActionAdvise()

@@ -7,16 +7,16 @@ is fixed on Thursday 26 November 2026, 10 am, New York.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from actions import booking
-from bot.booking import appointment_store, store
+from actions import appointment_changes, booking_form
+from bot.booking import appointment_store, situation, store
 from bot.booking.appointments import Appointment, TherapistTimeOff
 from bot.knowledge import queries
 from bot.knowledge.db import get_engine
@@ -31,7 +31,7 @@ ZONE = ZoneInfo("America/New_York")
 
 @pytest.fixture(autouse=True)
 def spa_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(booking, "spa_now", lambda hours: NOW)
+    monkeypatch.setattr(situation, "spa_now", lambda hours: NOW)
 
 
 @pytest.fixture
@@ -46,7 +46,8 @@ def database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def sent(monkeypatch: pytest.MonkeyPatch) -> List[Any]:
     """What the person was sent (confirmation, move, cancel), recorded instead of emailed."""
     calls: List[Any] = []
-    monkeypatch.setattr(booking, "notify_client", lambda kind, appointment, **kw: calls.append((kind, appointment.code)))
+    for module in (booking_form, appointment_changes):
+        monkeypatch.setattr(module, "notify_client", lambda kind, appointment, **kw: calls.append((kind, appointment.code)))
     return calls
 
 

@@ -10,9 +10,12 @@ from typing import Any, Dict, List
 
 import pytest
 
-from actions import booking, replies
+from actions import replies
+from actions.appointment_changes import ActionManageBooking
+from actions.booking_form import ActionBookingSubmit
 from actions.safety import SafeAction
-from bot.booking import store
+from bot.booking import situation, store
+from bot.booking.form_logic import FORM
 from bot.nlu.matcher import VocabularyMatcher
 from tests.actions.conftest import ASK, BookingChat, payloads, texts, titles
 
@@ -21,7 +24,7 @@ NOW = datetime(2026, 11, 26, 10, 0)  # a Thursday
 
 @pytest.fixture(autouse=True)
 def spa_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(booking, "spa_now", lambda hours: NOW)
+    monkeypatch.setattr(situation, "spa_now", lambda hours: NOW)
 
 
 @pytest.fixture
@@ -211,7 +214,7 @@ def test_a_relative_condition_in_the_form_is_said_and_goes_into_the_intake(chat)
     messages = chat.say("by the way I'm pregnant", "describe_problem")
     text = texts(messages)
     assert "certified prenatal" in text and "What day and time would suit you?" in text
-    assert chat.active_loop == booking.FORM
+    assert chat.active_loop == FORM
     chat.say("next tuesday at 3pm", "book_session")
     chat.say("Maria")
     chat.say("maria@example.com")
@@ -335,7 +338,7 @@ def test_talk_to_a_person_and_forget_me_leave_the_form_by_the_rules(chat, intent
 
 
 def test_every_question_passes_through_the_safety_preface() -> None:
-    for action in list(ASK.values()) + [booking.ActionBookingSubmit, booking.ActionManageBooking]:
+    for action in list(ASK.values()) + [ActionBookingSubmit, ActionManageBooking]:
         assert issubclass(action, SafeAction), action
 
 

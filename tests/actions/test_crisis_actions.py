@@ -12,11 +12,14 @@ import pytest
 from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.advice import ActionAdvise, ActionExplainChoice, ActionShortAnswer
-from actions.booking import ActionBookingSubmit, ActionManageBooking, AskTime
+from actions.advice import ActionAdvise, ActionExplainChoice
+from actions.appointment_changes import ActionManageBooking
+from actions.booking_form import ActionBookingSubmit
+from actions.booking_questions import AskTime
 from actions.handoff import ActionDefaultFallback, ActionHandoff
 from actions.knowledge import ActionAnswerTopic
 from actions.safety import CRISIS_GIVEN, CRISIS_REMINDED, ActionCrisis, ActionEmergency, ActionSmallTalk
+from actions.short_answer import ActionShortAnswer
 from actions.tracker_state import CRISIS_SUPPORT
 from bot.advice import crisis as protocol
 from bot.knowledge import queries

@@ -13,13 +13,15 @@ import pytest
 import yaml
 from rasa_sdk import Action
 
-from actions.advice import ActionAdvise, ActionExplainChoice, ActionShortAnswer
-from actions.booking import FORM, ActionManageBooking
+from actions.advice import ActionAdvise, ActionExplainChoice
+from actions.appointment_changes import ActionManageBooking
 from actions.handoff import ActionDefaultFallback, ActionHandoff
 from actions.knowledge import ActionAnswerTopic
 from actions.knowledge import ActionDeclineSexualServices
 from actions.privacy import ActionForgetConversation
 from actions.safety import ActionCrisis, ActionEmergency, ActionSmallTalk, SafeAction
+from actions.short_answer import ActionShortAnswer
+from bot.booking.form_logic import FORM
 from bot.knowledge.loader import read_knowledge_base
 from tests.actions.conftest import BookingChat, Conversation, payloads, texts
 from tests.conftest import PROJECT_ROOT

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import threading
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
@@ -494,6 +496,114 @@ def machine_cpu() -> Tuple[float, float]:
     tick = os.sysconf("SC_CLK_TCK")
     idle = fields[3] + fields[4]
     return (sum(fields[:8]) - idle) / tick, idle / tick
+
+
+def stack_database_url(stack: st.Stack) -> str:
+    """The stack's knowledge-base and booking database, as run-prod.sh derives it."""
+    from bot.production import settings
+
+    return settings(stack.env)["DATABASE_URL"]
+
+
+@contextmanager
+def instant_confirmation(url: str) -> Iterator[None]:
+    """The owner switched instant confirmation on (as the content editor saves it: the setting
+    and a new knowledge-base version, which every replica's action server reads per message)."""
+    from sqlalchemy import text
+
+    from bot.knowledge.db import get_engine
+
+    with get_engine(url).begin() as connection:
+        version = connection.execute(text("SELECT value FROM settings WHERE section = 'knowledge_base' "
+                                          "AND key = 'version'")).scalar()
+        connection.execute(text("UPDATE settings SET value = 'yes' WHERE section = 'spa' "
+                                "AND key = 'instant_confirmation'"))
+        connection.execute(text("UPDATE settings SET value = :v WHERE section = 'knowledge_base' AND key = 'version'"),
+                           {"v": f"{version}-instant"})
+    try:
+        yield
+    finally:
+        with get_engine(url).begin() as connection:
+            connection.execute(text("UPDATE settings SET value = 'no' WHERE section = 'spa' "
+                                    "AND key = 'instant_confirmation'"))
+            connection.execute(text("UPDATE settings SET value = :v WHERE section = 'knowledge_base' "
+                                    "AND key = 'version'"), {"v": version})
+
+
+RACERS = 50
+SLOT_PAYLOAD = re.compile(r'^/book_session\{"booking_slot": "[^"]+"\}$')
+
+
+def test_fifty_conversations_racing_for_three_free_times_get_exactly_three_appointments(prod: st.Stack) -> None:
+    """50 people on two replicas (and two action servers) each pick one of the same three free
+    times and say "yes" to keeping their details at the same moment: that answer holds the time
+    for the summary. The database's exclusion constraints let exactly three holds through; every
+    other person is told the time has just gone and offered the next free times; the three
+    confirm and are booked. No error reply, no overlapping appointment."""
+    from sqlalchemy import text
+
+    from bot.knowledge.db import get_engine
+
+    url = stack_database_url(prod)
+    ports = prod.replica_ports()
+    senders = [st.new_sender(f"race-{i}") for i in range(RACERS)]
+
+    def say(i: int, message: str) -> st.Reply:
+        reply = prod.send(senders[i], message, port=ports[i % 2], timeout=60)
+        assert reply.ok, (i, message, reply.error)
+        return reply
+
+    with instant_confirmation(url):
+        def to_consent(i: int) -> List[str]:
+            say(i, "I'd like a 60 minute Swedish massage")
+            offered = say(i, "none of these")
+            return [b["payload"] for m in offered.messages for b in m.get("buttons") or []
+                    if SLOT_PAYLOAD.match(b.get("payload") or "")]
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            offers = list(pool.map(to_consent, range(RACERS)))
+        wanted = offers[0][:3]
+        assert len(wanted) == 3 and all(o[:3] == wanted for o in offers), offers[:3]
+
+        def details(i: int) -> None:
+            say(i, wanted[i % 3])
+            say(i, f"Guest {chr(65 + i % 26)}{i}")
+            asked = say(i, f"guest{i}@example.com")
+            assert "keep your name" in asked.text, asked.text
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(pool.map(details, range(RACERS)))
+        start = threading.Barrier(RACERS)
+
+        def consent(i: int) -> st.Reply:
+            start.wait()
+            return say(i, "yes")
+
+        with ThreadPoolExecutor(max_workers=RACERS) as pool:
+            answers = list(pool.map(consent, range(RACERS)))
+        held = [i for i, a in enumerate(answers) if "I'm holding this time for you" in a.text]
+        told = [i for i, a in enumerate(answers) if "someone else has just booked that time" in a.text]
+        offered_again = [i for i in told if any(SLOT_PAYLOAD.match(b.get("payload") or "")
+                                                for m in answers[i].messages for b in m.get("buttons") or [])]
+        booked = [i for i in held if "You're booked" in say(i, "yes").text]
+    with get_engine(url).connect() as connection:
+        rows = connection.execute(text(
+            "SELECT therapist_id, room_id, starts_at, ends_at, status FROM appointments "
+            "WHERE sender_id LIKE 'race-%' AND status IN ('held', 'confirmed')")).all()
+        overlaps = connection.execute(text(
+            "SELECT count(*) FROM appointments a JOIN appointments b ON a.id < b.id "
+            "AND a.status IN ('held', 'confirmed') AND b.status IN ('held', 'confirmed') "
+            "AND (a.therapist_id = b.therapist_id OR a.room_id = b.room_id) "
+            "AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at")).scalar()
+    result = {"conversations": RACERS, "replicas": len(ports), "free_times": 3, "held": len(held),
+              "told_taken_and_offered_next": len(offered_again), "booked": len(booked),
+              "live_appointments": len(rows), "overlapping_pairs": overlaps,
+              "other_replies": RACERS - len(held) - len(told)}
+    st.write_result("appointment_race", result)
+    print(f"\nappointment race: {result}")
+    assert len(held) == 3 and len(booked) == 3, result
+    assert len(told) == RACERS - 3 and len(offered_again) == RACERS - 3, result
+    assert sorted(r.status for r in rows) == ["confirmed"] * 3 and overlaps == 0, result
 
 
 def test_capacity_one_and_two_replicas(prod: st.Stack) -> None:

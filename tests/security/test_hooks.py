@@ -15,7 +15,7 @@ import rasa.core.run as run_module
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.advice import ActionShortAnswer
+from actions.short_answer import ActionShortAnswer
 from actions.privacy import ActionForgetConversation
 from bot import retention
 
