@@ -37,7 +37,7 @@ from bot.booking.client_notify import notify_client
 from bot.booking.contact import display_contact
 from bot.booking.form_logic import (
     CANCELLED, CONDITION, CONFIRMED, CONSENT, CONTACT, DECLINED, HOLD, INTERRUPTIONS, KEPT_FOR_THE_REQUEST,
-    NAME, PROBLEM, READY, REQUESTED, SERVICE, SLOT, STAGE, STOPPED, TAKEN_MEANWHILE, TECHNIQUE, TIME,
+    NAME, PROBLEM, READY, REQUESTED, SERVICE, SLOT, STAGE, STOPPED, TAKEN_MEANWHILE, TECHNIQUE, TIME, HOLD_LOST,
     TIME_TEXT, WISH, Said, answers_the_question, change_answer, chosen_slot, confirm_answer, consent_answer,
     contact_answer, earlier_time_answer, latest_booking_words, minutes_in, name_answer, next_slot,
     reports_health, service_answer, technique_in, time_answer,
@@ -121,6 +121,10 @@ def booking_form_changes(turn: Turn, where: Situation) -> Optional[Dict[str, Any
         changes[REQUESTED] = next_slot(merged, where)
     if changes[REQUESTED] == CONFIRMED:
         changes.update(hold_changes(where, merged))
+    elif changes[REQUESTED] is None and merged.get(CONFIRMED) and merged.get(HOLD) and where.instant:
+        # "Confirm" after the hold ran out: held again while the time is still free, otherwise
+        # back to the time question with the next free times.
+        changes.update(hold_changes(where, merged))
     return changes
 
 
@@ -168,7 +172,8 @@ def hold_changes(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
                           phone=contact if contact and "@" not in contact else None,
                           email=contact if "@" in contact else None, now=where.zone_now)
     except SlotTaken:
-        return {TIME: None, SLOT: None, HOLD: None, CONFIRMED: None, PROBLEM: TAKEN_MEANWHILE, REQUESTED: TIME}
+        return {TIME: None, SLOT: None, HOLD: None, CONFIRMED: None, REQUESTED: TIME,
+                PROBLEM: HOLD_LOST if code else TAKEN_MEANWHILE}
     except Exception as failure:  # the summary still shows; the team confirms by hand
         logger.error("Holding a time failed (%s).", type(failure).__name__)
         return {}

@@ -25,7 +25,7 @@ from bot.booking import appointment_store, diary, offers
 from bot.booking.contact import display_contact
 from bot.booking.form_logic import (
     CLOSED, CONFIRMED, CONSENT, CONTACT, CONTACT_OTHER, HOLD, NAME, NEEDS_DAY, NEEDS_TIME, PROBLEM, QUESTION,
-    SERVICE, SLOT, SMALL_TALK, TAKEN, TAKEN_MEANWHILE, TECHNIQUE, TIME, TIME_TEXT, UNKNOWN_THERAPIST, WISH,
+    SERVICE, SLOT, SMALL_TALK, TAKEN, TAKEN_MEANWHILE, HOLD_LOST, TECHNIQUE, TIME, TIME_TEXT, UNKNOWN_THERAPIST, WISH,
     chosen_slot,
 )
 from bot.booking.intake import build_intake, summary_lines
@@ -114,6 +114,8 @@ class AskTime(AskBookingSlot):
             return replies.BOOKING_TIME_TAKEN.format(asked=asked.strip().rstrip("?.!"))
         if problem == TAKEN_MEANWHILE:
             return replies.BOOKING_TAKEN_MEANWHILE
+        if problem == HOLD_LOST:
+            return replies.BOOKING_HOLD_GONE
         if problem == UNKNOWN_THERAPIST:
             names = [t.name.split()[0] for t in context.spa.therapists]
             return replies.booking_unknown_therapist(names)

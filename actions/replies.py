@@ -231,6 +231,7 @@ def booking_ask_time(service: str, hours: str) -> str:
 
 BOOKING_TIME_TAKEN = "Sorry, {asked} isn't free."
 BOOKING_TAKEN_MEANWHILE = "Sorry, someone else has just booked that time."
+BOOKING_HOLD_GONE = "Sorry, the time I was holding for you has gone in the meantime, so nothing is booked."
 
 
 def booking_closed_lead(hours: str, asked: str = "") -> str:
@@ -308,7 +309,7 @@ def booking_waitlisted(code: str, contact: str) -> str:
 
 
 BOOKING_HOLD_LOST = ("Sorry, the time I was holding for you has gone in the meantime, so nothing is booked. "
-                     "Here are the next free times.")
+                     "Choose another time and I'll book it for you.")
 
 
 def appointment_cancelled(code: str, when: str, policy: str) -> str:

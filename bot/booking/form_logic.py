@@ -46,6 +46,7 @@ STOPPED, DECLINED, CANCELLED = "stopped", "declined", "cancelled"
 QUESTION, SMALL_TALK, UNCLEAR, UNSUITABLE, CONDITION = "question", "small_talk", "unclear", "unsuitable", "condition"
 NEEDS_DAY, NEEDS_TIME, CLOSED = "needs_day", "needs_time", "closed"
 TAKEN, TAKEN_MEANWHILE, UNKNOWN_THERAPIST = "taken", "taken_meanwhile", "unknown_therapist"
+HOLD_LOST = "hold_lost"  # the person's own hold ran out and someone else took the time
 
 # Intents that leave the form by a rule (talk to a person, delete my conversation).
 INTERRUPTIONS = {"request_human", "delete_conversation"}

@@ -177,8 +177,9 @@ def test_a_lapsed_hold_whose_time_was_taken_books_nothing_and_says_so(
     appointment_store.hold(therapist_id=held.therapist_id, room_id=held.room_id, technique="swedish", minutes=60,
                            starts_at=held.starts_at, sender_id="someone-else", channel="web",
                            now=datetime(2026, 11, 26, 15, 1, tzinfo=timezone.utc))
-    reply = texts(chat.say("/affirm", "affirm"))
-    assert "the time I was holding for you has gone" in reply, reply
+    lost = chat.say("/affirm", "affirm")
+    assert "the time I was holding for you has gone in the meantime, so nothing is booked" in texts(lost)
+    assert titles(lost) and chat.slots["requested_slot"] == "booking_time", titles(lost)
     assert sent == [] and appointment_store.get(code).status == "cancelled"
 
 
