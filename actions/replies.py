@@ -154,10 +154,10 @@ BOOKING_ASK_CONTACT = "What's the best phone number or email for the team to rea
 BOOKING_OFFER_NUMBER = "Can the team reach you at {number}?"
 BOOKING_ASK_CONSENT = (
     "Can we keep your name, contact details and what you told me about your health with this "
-    "request? We only use them to arrange this booking."
+    "booking? We only use them to arrange it."
 )
 BOOKING_ASK_CONSENT_KIOSK = (
-    "Can we keep what you told me about your health with this request, so your therapist can "
+    "Can we keep what you told me about your health with this booking, so your therapist can "
     "prepare? We only use it for this booking."
 )
 BOOKING_CANCELLED_BEFORE_SENDING = "OK, I've cancelled this booking request. Nothing was sent to the spa."
@@ -215,7 +215,8 @@ def booking_problem_text(problem: str | None, question: str) -> str:
 
 def booking_lead(relative_notes: Sequence[str], spa: Dict[str, str]) -> str:
     """What is said as the booking request starts; the link and phone stay available."""
-    lines = ["Lovely! I can take your booking request right here."]
+    instant = spa.get("instant_confirmation", "no").strip().lower() in ("yes", "true", "on")
+    lines = ["Lovely! I can book you in right here." if instant else "Lovely! I can take your booking request right here."]
     if spa.get("booking_url"):
         lines.append(f"(You can also book online at {spa['booking_url']} or call {spa.get('phone', 'us')}.)")
     if relative_notes:

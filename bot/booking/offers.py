@@ -83,7 +83,9 @@ def request_for(context: Context, wish: Optional[Wish], count: int = OFFER_COUNT
     return availability.Request(
         service=context.service, now=context.now, certifications=context.certifications,
         granularity_minutes=context.rules.granularity_minutes, notice_minutes=context.rules.notice_minutes,
-        horizon_days=context.rules.horizon_days, count=count, **fields)
+        horizon_days=context.rules.horizon_days, count=count,
+        # Times on one day at least a session and its buffer apart: each could be booked.
+        min_gap_minutes=context.service.minutes + context.service.buffer_minutes, **fields)
 
 
 def read(context: Context, text: str) -> Wish:

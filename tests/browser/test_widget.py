@@ -42,6 +42,21 @@ def test_open_ask_and_use_a_quick_reply(page: Page, screenshot_dir) -> None:
     page.screenshot(path=str(screenshot_dir / "widget-desktop.png"))
 
 
+def test_booking_offers_free_times_with_their_therapists_as_buttons(page: Page, screenshot_dir) -> None:
+    open_widget(page)
+    log = page.get_by_role("log")
+    ask(page, "I'd like a 60 minute Swedish massage, what's the earliest you can fit me in?")
+    page.get_by_role("button", name="None of these").click()
+    expect(log).to_contain_text("Here are the next free times for Swedish massage, 60 minutes")
+    times = page.get_by_role("button", name=re.compile(r" at .* with (Maria|Sam|Priya|Tom)$"))
+    expect(times).to_have_count(5)
+    page.screenshot(path=str(screenshot_dir / "widget-free-times.png"))
+    chosen = times.first.inner_text()
+    times.first.click()
+    expect(log).to_contain_text(chosen)
+    expect(log).to_contain_text("What name should we put the booking under?")
+
+
 def test_markup_typed_by_a_user_is_shown_as_text(page: Page) -> None:
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
