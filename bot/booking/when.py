@@ -32,7 +32,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Dict, List, Mapping, Optional, Tuple, Union
+from functools import lru_cache
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dateparser
@@ -707,28 +708,32 @@ def _only_filler(text: str) -> bool:
     return all(word in _FILLER for word in words)
 
 
+@lru_cache(maxsize=1)
+def _number_patterns() -> List[Tuple["re.Pattern[str]", Any]]:
+    """The ordinal and number-word rewrites, compiled once (there are hundreds: compiled per call
+    they fall out of the re module's cache and are compiled again on every message)."""
+    months = "|".join(_MONTH_KEYS)
+    patterns: List[Tuple["re.Pattern[str]", Any]] = []
+    for word, number in sorted(_ORDINAL_WORDS.items(), key=lambda item: -len(item[0])):
+        # Only next to a month or after "the": "December third", "the third", not "first thing".
+        patterns.append((re.compile(r"\b(?P<lead>(?:the|" + months + r")\.?\s+)" + re.escape(word) + r"\b"),
+                         lambda m, n=number: f"{m['lead']}{n}th"))
+        patterns.append((re.compile(r"\b" + re.escape(word) + r"(?=\s+(?:of\s+)?(?:" + months + r")\b)"),
+                         f"{number}th"))
+    for word, number in sorted(_NUMBER_WORDS.items(), key=lambda item: -len(item[0])):
+        patterns.append((re.compile(r"\b" + re.escape(word)
+                                    + r"\b(?=\s+(?:days?|weeks?|hours?|hrs?|minutes?|mins?|o'?clock|pm|am|p\.m|a\.m)\b)"),
+                         str(number)))
+        if number > 1 and word not in ("a couple", "a few", "couple of", "a couple of"):
+            patterns.append((re.compile(r"\b(at|after|around|about|by|from|past|to|before|until|till)\s+"
+                                        + re.escape(word) + r"\b"), rf"\1 {number}"))
+    return patterns
+
+
+@lru_cache(maxsize=1024)
 def _normalise(text: str) -> str:
     value = text.lower().replace("’", "'")
     value = re.sub(r"[!?,;()\"]", " ", value)
-    months = "|".join(_MONTH_KEYS)
-    for word, number in sorted(_ORDINAL_WORDS.items(), key=lambda item: -len(item[0])):
-        # Only next to a month or after "the": "December third", "the third", not "first thing".
-        value = re.sub(
-            r"\b(?P<lead>(?:the|" + months + r")\.?\s+)" + re.escape(word) + r"\b",
-            lambda m, n=number: f"{m['lead']}{n}th", value,
-        )
-        value = re.sub(
-            r"\b" + re.escape(word) + r"(?=\s+(?:of\s+)?(?:" + months + r")\b)", f"{number}th", value,
-        )
-    for word, number in sorted(_NUMBER_WORDS.items(), key=lambda item: -len(item[0])):
-        value = re.sub(
-            r"\b" + re.escape(word)
-            + r"\b(?=\s+(?:days?|weeks?|hours?|hrs?|minutes?|mins?|o'?clock|pm|am|p\.m|a\.m)\b)",
-            str(number), value,
-        )
-        if number > 1 and word not in ("a couple", "a few", "couple of", "a couple of"):
-            value = re.sub(
-                r"\b(at|after|around|about|by|from|past|to|before|until|till)\s+" + re.escape(word) + r"\b",
-                rf"\1 {number}", value,
-            )
+    for pattern, replacement in _number_patterns():
+        value = pattern.sub(replacement, value)
     return " ".join(value.split())
