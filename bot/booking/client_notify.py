@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import logging
 import re
-import smtplib
-import ssl
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
@@ -34,7 +32,7 @@ from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import select
 
 from bot.booking.appointments import Appointment, Therapist
-from bot.booking.notify import SmtpSettings, smtp_settings
+from bot.booking.notify import SmtpSettings, deliver, smtp_settings
 from bot.booking.sms import send_sms, sms_settings
 from bot.booking.when import describe_time
 
@@ -399,19 +397,8 @@ def build_email(
 
 
 def send_email(email: EmailMessage, settings: SmtpSettings) -> None:
-    """Deliver with notify.py's connection rules (implicit TLS on 465, STARTTLS unless turned
-    off, log in only with a user); raises what smtplib raises."""
-    if settings.ssl:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_s,
-                                                context=ssl.create_default_context())
-    else:
-        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s)
-    with client:
-        if settings.starttls:
-            client.starttls(context=ssl.create_default_context())
-        if settings.user:
-            client.login(settings.user, settings.password or "")
-        client.send_message(email, from_addr=settings.sender, to_addrs=list(settings.recipients))
+    """Deliver with notify.py's connection rules; raises what smtplib raises."""
+    deliver(email, settings)
 
 
 def spa_details() -> Dict[str, str]:

@@ -114,7 +114,12 @@ def wait_for_pending(timeout: Optional[float] = None) -> bool:
 
 def send_notification(request: Request, settings: SmtpSettings) -> None:
     """Send the email now, in the calling thread; raises what smtplib raises."""
-    message = build_message(request, settings)
+    deliver(build_message(request, settings), settings)
+
+
+def deliver(message: EmailMessage, settings: SmtpSettings) -> None:
+    """Hand one email to the mail server: implicit TLS on 465, STARTTLS unless turned off, log in
+    only with a user; raises what smtplib raises. The clients' emails go out the same way."""
     if settings.ssl:
         client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_s,
                                                 context=ssl.create_default_context())
