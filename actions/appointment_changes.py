@@ -21,7 +21,7 @@ from actions.tracker_state import Turn
 from bot.advice.preface import Preface
 from bot.booking import appointment_store, diary, offers, store
 from bot.booking.appointment_store import SlotTaken
-from bot.booking.client_notify import notify_client
+from bot.booking.client_notify import notify_client, reaches
 from bot.booking.contact import display_contact, parse_contact, parse_name, region_from_phone
 from bot.booking.form_logic import SLOT, TAKEN, Said, change_target, minutes_in, slot_entity, technique_in
 from bot.booking.situation import (
@@ -29,9 +29,13 @@ from bot.booking.situation import (
 )
 from bot.booking.when import describe_time, next_open_slots, parse_preferred_time
 
+DEFAULT_NOTICE_HOURS = "24"  # when spa.yml has no cancellation_notice_hours
+
 
 class ActionManageBooking(SafeAction):
-    """"Change my booking to Friday at 3", "cancel my booking": the latest request of this conversation."""
+    """"Change my booking to Friday at 3", "cancel my booking": the person's next appointment (from
+    this conversation, or for the phone number an SMS comes from), else the latest booking request
+    of this conversation."""
 
     def name(self) -> Text:
         return "action_manage_booking"
@@ -151,14 +155,16 @@ class AppointmentChange:
             self.dispatcher.utter_message(text=replies.BOOKING_SUGGEST_CANCEL,
                                           buttons=[replies.button("Cancel my appointment", "/cancel_booking")])
             return []
-        context = offer_context(where, service_value(appointment.technique, appointment.minutes))
+        context = self.context()
         if context is None:
             self.dispatcher.utter_message(text=replies.booking_change_by_phone(where.spa))
             return []
         picked = slot_entity(self.said)
         if picked:
             slot = diary.parse_slot_value(picked, appointment.minutes, 0)
-            return self.move(slot) if slot is not None else self.ask(context, None, None)
+            if slot is None or offers.misfit(context, slot) is not None:  # an old button, or made up
+                return self.ask(context, None, replies.APPOINTMENT_TIME_GONE)
+            return self.move(slot)
         text = self.said.text
         found = offers.answer(context, text) if text and not self.said.is_payload else offers.Answer(problem="unparsed")
         if found.problem == "ambiguous" and found.needs == "day":
@@ -173,13 +179,20 @@ class AppointmentChange:
             return self.ask(context, found.wish_text, "")
         return self.ask(context, None, None)
 
+    def context(self) -> Optional[offers.Context]:
+        """Times for this appointment's service, with the training it needs (kept on it since it
+        was booked, whatever this conversation knows), leaving the appointment itself out of its
+        own way."""
+        return offer_context(self.where, service_value(self.appointment.technique, self.appointment.minutes),
+                             ignore=self.appointment.code, certifications=self.appointment.certifications or ())
+
     def when(self, moment: datetime) -> str:
         local = moment.astimezone(ZoneInfo(self.where.hours.timezone)).replace(tzinfo=None)
         return describe_time(local, self.where.now)
 
     def late(self) -> str:
         """The spa's cancellation text when the appointment is inside its notice period."""
-        hours = self.where.spa.get("cancellation_notice_hours", "").strip()
+        hours = self.where.spa.get("cancellation_notice_hours", "").strip() or DEFAULT_NOTICE_HOURS
         if not hours.isdigit():
             return ""
         left = self.appointment.starts_at - self.where.zone_now
@@ -200,12 +213,12 @@ class AppointmentChange:
             appointment = appointment_store.move(self.appointment.code, slot.start, therapist_id=slot.therapist_id,
                                                  room_id=slot.room_id, now=self.where.zone_now)
         except SlotTaken:
-            context = offer_context(self.where, service_value(self.appointment.technique, self.appointment.minutes))
+            context = self.context()
             return self.ask(context, None, replies.BOOKING_TAKEN_MEANWHILE) if context else []
         notify_client("moved", appointment, previous_start=previous)
         therapist = diary.team_view().first_name(appointment.therapist_id)
         self.dispatcher.utter_message(text=replies.appointment_moved(
-            appointment.code, self.when(appointment.starts_at), therapist, policy))
+            appointment.code, self.when(appointment.starts_at), therapist, policy, reaches(appointment)))
         return []
 
     def ask(self, context: offers.Context, wish_text: Optional[str], lead: Optional[str]) -> List[Dict[Text, Any]]:

@@ -33,19 +33,20 @@ from bot.advice.crisis import crisis_in
 from bot.advice.preface import Preface, own_mentions
 from bot.booking import appointment_store, diary, offers, store
 from bot.booking.appointment_store import HoldExpired, SlotTaken
-from bot.booking.client_notify import notify_client
+from bot.booking.client_notify import notify_client, reaches
+from bot.booking.reminders import will_remind
 from bot.booking.contact import display_contact
 from bot.booking.form_logic import (
     CANCELLED, CONDITION, CONFIRMED, CONSENT, CONTACT, DECLINED, HOLD, INTERRUPTIONS, KEPT_FOR_THE_REQUEST,
     NAME, PROBLEM, READY, REQUESTED, SERVICE, SLOT, STAGE, STOPPED, TAKEN_MEANWHILE, TECHNIQUE, TIME, HOLD_LOST,
     TIME_TEXT, WISH, Said, answers_the_question, change_answer, chosen_slot, confirm_answer, consent_answer,
     contact_answer, earlier_time_answer, latest_booking_words, minutes_in, name_answer, next_slot,
-    reports_health, service_answer, technique_in, time_answer,
+    misfit_problem, reports_health, service_answer, technique_in, time_answer,
 )
 from bot.booking.intake import build_intake
 from bot.booking.notify import notify_new_request
 from bot.booking.situation import (
-    Situation, current_situation, describe_service, parse_service, service_value, unsuitable,
+    Situation, current_situation, describe_service, offer_context, parse_service, service_value, unsuitable,
 )
 from bot.booking.when import describe_time
 
@@ -110,6 +111,8 @@ def booking_form_changes(turn: Turn, where: Situation) -> Optional[Dict[str, Any
             return {STAGE: CANCELLED, PROBLEM: None, REQUESTED: None}
 
     merged = {**slots, **changes}
+    changes.update(recheck_slot(where, merged))
+    merged = {**slots, **changes}
     if merged.get(HOLD) and merged.get(SLOT) is None:
         release_hold(merged[HOLD], where.zone_now)
         changes[HOLD] = merged[HOLD] = None
@@ -151,18 +154,41 @@ def prefill(turn: Turn, said: Said, where: Situation, slots: Dict[str, Any]) -> 
     return changes
 
 
+def recheck_slot(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
+    """The chosen time still fits what the person has told us since they chose it: a condition
+    that needs a trained therapist ("I'm pregnant"), another massage or length. If not, it is let
+    go and "when?" is asked again with times that fit."""
+    slot = chosen_slot(where, merged)
+    context = offer_context(where, merged.get(SERVICE), ignore=merged.get(HOLD)) if slot is not None else None
+    wrong = offers.misfit(context, slot) if context is not None else None
+    if wrong is None:
+        return {}
+    problem = misfit_problem(wrong)
+    if problem == TAKEN_MEANWHILE and merged.get(HOLD):  # their hold ran out and someone took the time
+        problem = HOLD_LOST
+    return {SLOT: None, TIME: None, CONFIRMED: None, PROBLEM: problem}
+
+
 def hold_changes(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
     """Hold the chosen time while the summary is shown. Taken in the meantime: back to "when?"
-    with fresh times. A hold that ran out is simply taken again when the time is still free."""
+    with fresh times. A hold that ran out is simply taken again when the time is still free; a
+    hold for another time or service (changed at the summary) is let go and the new one held."""
     slot = chosen_slot(where, merged)
     if slot is None:
         return {}
-    code = merged.get(HOLD)
+    technique, minutes = parse_service(merged.get(SERVICE))
+    code, lapsed = merged.get(HOLD), False
     if code:
         held = appointment_store.get(code)
-        if held is not None and held.status == "held" and held.hold_expires_at > where.zone_now:
+        same = held is not None and (held.starts_at, held.therapist_id, held.room_id, held.technique, held.minutes) \
+            == (slot.start, slot.therapist_id, slot.room_id, technique, minutes or 60)
+        live = held is not None and held.status == "held" and held.hold_expires_at > where.zone_now
+        if same and live:
             return {}
-    technique, minutes = parse_service(merged.get(SERVICE))
+        if live:
+            release_hold(code, where.zone_now)
+        lapsed = same and not live
+    context = offer_context(where, merged.get(SERVICE))
     contact = merged.get(CONTACT) or ""
     try:
         held = diary.hold(slot, diary.service_for(technique or "", minutes or 60), sender_id=where.sender,
@@ -170,10 +196,11 @@ def hold_changes(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
                           service_name=describe_service(merged.get(SERVICE), where.catalogue),
                           name=None if where.at_kiosk else merged.get(NAME),
                           phone=contact if contact and "@" not in contact else None,
-                          email=contact if "@" in contact else None, now=where.zone_now)
+                          email=contact if "@" in contact else None,
+                          certifications=context.certifications if context else frozenset(), now=where.zone_now)
     except SlotTaken:
         return {TIME: None, SLOT: None, HOLD: None, CONFIRMED: None, REQUESTED: TIME,
-                PROBLEM: HOLD_LOST if code else TAKEN_MEANWHILE}
+                PROBLEM: HOLD_LOST if lapsed else TAKEN_MEANWHILE}
     except Exception as failure:  # the summary still shows; the team confirms by hand
         logger.error("Holding a time failed (%s).", type(failure).__name__)
         return {}
@@ -276,6 +303,7 @@ class ActionBookingSubmit(SafeAction):
             logger.error("Confirming an appointment failed (%s).", type(failure).__name__)
             dispatcher.utter_message(text=replies.booking_not_saved(where.spa))
             return reset_events()
+        self.keep_intake(turn, where, appointment.code)
         notify_client("confirmed", appointment)
         notes = [where.catalogue.conditions[c].modification for c in where.screening.relative
                  if where.catalogue.conditions[c].modification]
@@ -285,13 +313,27 @@ class ActionBookingSubmit(SafeAction):
         if where.at_kiosk:
             dispatcher.utter_message(text=replies.booking_confirmed_kiosk(appointment.code, when, therapist, notes))
         else:
-            contact = display_contact(appointment.phone or appointment.email or "")
+            contact = display_contact(appointment.phone or appointment.email or "") if reaches(appointment) else ""
             dispatcher.utter_message(text=replies.booking_confirmed(
-                appointment.code, when, therapist, contact, notes, where.spa.get("cancellation", "").strip()))
+                appointment.code, when, therapist, contact, notes, where.spa.get("cancellation", "").strip(),
+                will_remind(appointment, where.zone_now)))
         return reset_events()
 
+    def keep_intake(self, turn: Turn, where: Situation, code: str) -> None:
+        """What the person told us about their health goes with the appointment, as a confirmed
+        booking request linked to it, so the therapist sees the intake on the staff page."""
+        request = self.store(turn, where, notify=False)
+        if request is None:
+            return
+        try:
+            store.set_status(request.code, "confirmed")
+            appointment_store.attach_request(code, request.code)
+        except Exception as failure:  # the appointment stands; the intake is on the request
+            logger.error("Linking an appointment to its intake failed (%s).", type(failure).__name__)
+
     @staticmethod
-    def store(turn: Turn, where: Situation) -> Optional[Any]:
+    def store(turn: Turn, where: Situation, notify: bool = True) -> Optional[Any]:
+        """The booking request (with the intake from the chat); `notify` emails the spa about it."""
         technique_id, minutes = parse_service(turn.slot(SERVICE))
         technique = where.catalogue.technique(technique_id or "")
         contact = turn.slot(CONTACT) or ""
@@ -316,6 +358,8 @@ class ActionBookingSubmit(SafeAction):
         except Exception as failure:  # the person gets the phone number instead; nothing is half-stored
             logger.error("Storing a booking request failed (%s).", type(failure).__name__)
             return None
+        if not notify:
+            return request
         try:
             notify_new_request(request)
         except Exception as failure:  # the request is stored; the staff page shows it anyway

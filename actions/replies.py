@@ -285,10 +285,13 @@ def booking_appointment_summary(details: Sequence[str], intake: Sequence[str], h
 
 
 def booking_confirmed(code: str, when: str, therapist: str, contact: str, notes: Sequence[str],
-                      policy: str) -> str:
+                      policy: str, reminder: bool) -> str:
+    """`contact`: where the confirmation went ("" when nothing could be sent); `reminder`: one
+    will go the day before."""
     lines = [f"You're booked: {when} with {therapist}. Your reference code is **{code}**."]
     if contact:
-        lines.append(f"I've sent the details to {contact}, and we'll remind you the day before.")
+        lines.append(f"I've sent the details to {contact}" + (", and we'll remind you the day before." if reminder
+                                                               else "."))
     if notes:
         lines.append("I've told your therapist about your health so they can plan: " + " ".join(notes))
     if policy:
@@ -320,8 +323,9 @@ def appointment_cancelled(code: str, when: str, policy: str) -> str:
     return "\n".join(lines)
 
 
-def appointment_moved(code: str, when: str, therapist: str, policy: str) -> str:
-    lines = [f"Done: your appointment {code} is now on {when} with {therapist}. I've sent you the new details."]
+def appointment_moved(code: str, when: str, therapist: str, policy: str, told: bool) -> str:
+    sent = " I've sent you the new details." if told else ""
+    lines = [f"Done: your appointment {code} is now on {when} with {therapist}.{sent}"]
     if policy:
         lines.append("As this change came at short notice: " + policy)
     return "\n".join(lines)
@@ -331,6 +335,7 @@ def appointment_now(code: str, when: str) -> str:
     return f"Your appointment {code} is on {when}."
 
 
+APPOINTMENT_TIME_GONE = "Sorry, that time can't be booked any more."
 APPOINTMENT_PICK_TIME = ("Which of these free times would you like instead? Or tell me a day or time, "
                          'for example "Friday afternoon".')
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import functools
 import random
+import secrets
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple, TypeVar
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -44,7 +45,7 @@ T = TypeVar("T")
 
 __all__ = [
     "HOLD_MINUTES", "Busy", "HoldExpired", "InvalidTransition", "SlotTaken", "busy_between", "cancel",
-    "confirm", "due_reminders", "forget_older_than", "forget_sender", "get", "hold", "mark_done", "mark_no_show", "mark_reminded", "move",
+    "attach_request", "confirm", "due_reminders", "forget_older_than", "forget_sender", "get", "hold", "mark_done", "mark_no_show", "mark_reminded", "move",
     "release_expired", "upcoming_for", "utcnow",
 ]
 
@@ -116,6 +117,7 @@ def hold(
     phone: Optional[str] = None,
     email: Optional[str] = None,
     booking_request: Optional[str] = None,
+    certifications: Sequence[str] = (),
     hold_minutes: int = HOLD_MINUTES,
     now: Optional[datetime] = None,
     url: Optional[str] = None,
@@ -139,7 +141,8 @@ def hold(
                     technique=technique, service=service, minutes=minutes, starts_at=starts_at,
                     ends_at=ends_at, status="held", hold_expires_at=now + timedelta(minutes=hold_minutes),
                     sender_id=sender_id, channel=channel, name=name, phone=phone, email=email,
-                    booking_request=booking_request, created_at=now, updated_at=now,
+                    booking_request=booking_request, certifications=sorted(certifications) or None,
+                    created_at=now, updated_at=now,
                 )
                 session.add(appointment)
             return appointment
@@ -262,7 +265,7 @@ def upcoming_for(sender_id: str, phone: Optional[str] = None, now: Optional[date
         return session.execute(statement).scalar_one_or_none()
 
 
-FORGOTTEN = "forgotten"
+FORGOTTEN = "forgotten:"  # + a random token: a forgotten appointment belongs to no conversation
 
 
 @_retried
@@ -273,9 +276,14 @@ def forget_sender(sender_id: str, url: Optional[str] = None) -> int:
     with _writing(url) as session:
         return session.execute(
             update(Appointment).where(Appointment.sender_id == sender_id)
-            .values(name=None, phone=None, email=None, sender_id=FORGOTTEN)
+            .values(name=None, phone=None, email=None, sender_id=_forgotten())
             .execution_options(synchronize_session=False)
         ).rowcount or 0
+
+
+def _forgotten() -> str:
+    """A sender id no conversation has or can guess, so "cancel" from anyone finds nothing."""
+    return FORGOTTEN + secrets.token_hex(16)
 
 
 @_retried
@@ -284,10 +292,18 @@ def forget_older_than(days: float, now: Optional[datetime] = None, url: Optional
     cutoff = _utc(now or utcnow()) - timedelta(days=days)
     with _writing(url) as session:
         return session.execute(
-            update(Appointment).where(Appointment.ends_at < cutoff, Appointment.sender_id != FORGOTTEN)
-            .values(name=None, phone=None, email=None, sender_id=FORGOTTEN)
+            update(Appointment).where(Appointment.ends_at < cutoff, Appointment.sender_id.not_like(f"{FORGOTTEN}%"))
+            .values(name=None, phone=None, email=None, sender_id=_forgotten())
             .execution_options(synchronize_session=False)
         ).rowcount or 0
+
+
+@_retried
+def attach_request(code: str, request_code: str, url: Optional[str] = None) -> None:
+    """Link an appointment to the booking request that carries its intake (the staff page shows it)."""
+    with _writing(url) as session:
+        session.execute(update(Appointment).where(Appointment.code == normalise_code(code))
+                        .values(booking_request=request_code).execution_options(synchronize_session=False))
 
 
 def busy_between(

@@ -125,7 +125,10 @@ class Appointment(Base):
     name = Column(String(120), nullable=True)
     phone = Column(String(32), nullable=True)  # E.164
     email = Column(String(254), nullable=True)
-    booking_request = Column(String(8), nullable=True)  # the request's code, when one led here
+    booking_request = Column(String(8), nullable=True)  # the request's code (with the intake), if any
+    # The training the client needs from whoever sees them (["prenatal"]), from the chat's intake:
+    # kept so that moving the appointment later, from anywhere, keeps to it. None: none needed.
+    certifications = Column(JSON, nullable=True)
     created_at = Column(UTCDateTime, nullable=False)
     updated_at = Column(UTCDateTime, nullable=False)
     reminder_sent_at = Column(UTCDateTime, nullable=True)

@@ -300,6 +300,15 @@ def first_sentence(text: str) -> str:
 
 # --- sending -----------------------------------------------------------------------------------
 
+def reaches(appointment: Any) -> bool:
+    """Whether a message about this appointment can reach the person: an email address and a mail
+    server, or a phone number and Twilio. The replies promise only what this allows."""
+    def field(name: str) -> Any:
+        return appointment.get(name) if isinstance(appointment, Mapping) else getattr(appointment, name, None)
+
+    return bool((field("email") and smtp_settings() is not None) or (field("phone") and sms_settings() is not None))
+
+
 def notify_client(
     kind: str,
     appointment: Booked,

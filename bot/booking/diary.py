@@ -78,26 +78,29 @@ def service_for(technique: str, minutes: int, rules: Optional[Rules] = None) -> 
 
 
 def diary(spa: availability.Spa, start: datetime, days: int, url: Optional[str] = None,
-          now: Optional[datetime] = None) -> availability.Diary:
-    """What is held or booked from `start` for `days` days (plus a day for sessions across midnight)."""
+          now: Optional[datetime] = None, ignore: Optional[str] = None) -> availability.Diary:
+    """What is held or booked from `start` for `days` days (plus a day for sessions across
+    midnight), leaving out the appointment coded `ignore`: the person's own hold, or the
+    appointment they are moving, is not in their own way."""
     busy = appointment_store.busy_between(start - timedelta(days=1), start + timedelta(days=days + 1),
                                           now=now or start, url=url)
     return availability.Diary.of(
-        availability.Booked(b.therapist_id, b.room_id, b.starts_at, b.ends_at) for b in busy)
+        availability.Booked(b.therapist_id, b.room_id, b.starts_at, b.ends_at) for b in busy if b.code != ignore)
 
 
-def free_times(spa: availability.Spa, request: availability.Request, url: Optional[str] = None) -> List[availability.Slot]:
+def free_times(spa: availability.Spa, request: availability.Request, url: Optional[str] = None,
+               ignore: Optional[str] = None) -> List[availability.Slot]:
     """The next free times for `request`, against what is booked right now."""
-    booked = diary(spa, request.now, request.horizon_days, url, now=request.now)
+    booked = diary(spa, request.now, request.horizon_days, url, now=request.now, ignore=ignore)
     return availability.find_slots(spa, booked, request)
 
 
 def fits(spa: availability.Spa, service: availability.Service, start: datetime, certifications: FrozenSet[str],
          now: datetime, notice_minutes: int, therapist_id: Optional[str] = None, gender: Optional[str] = None,
-         url: Optional[str] = None) -> Optional[availability.Slot]:
+         url: Optional[str] = None, ignore: Optional[str] = None) -> Optional[availability.Slot]:
     """A slot at exactly `start` (a time the person named), with the first suitable therapist
     and room that are free then, or None."""
-    booked = diary(spa, start, 1, url, now=now)
+    booked = diary(spa, start, 1, url, now=now, ignore=ignore)
     candidates = availability.therapists_for(spa, service, certifications, therapist_id, gender)
     rooms = [room for room in spa.rooms if room.kind == service.room_kind]
     for therapist in candidates:
@@ -110,16 +113,34 @@ def fits(spa: availability.Spa, service: availability.Service, start: datetime, 
     return None
 
 
+def move_misfit(appointment: Appointment, new_start: datetime, therapist_id: str, hours: OpeningHours,
+                spa: Mapping[str, str], url: Optional[str] = None) -> Optional[availability.Misfit]:
+    """Why staff cannot move `appointment` to `new_start` with `therapist_id`, or None: the
+    therapist must do the technique, hold the training the appointment needs, work then, and
+    be free (the appointment itself left out). Short notice is staff's call, so it is not checked."""
+    model = load_spa(hours, spa, url)
+    buffer = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60) - appointment.minutes
+    service = availability.Service(id=f"{appointment.technique}:{appointment.minutes}", technique=appointment.technique,
+                                   minutes=appointment.minutes, buffer_minutes=max(buffer, 0),
+                                   room_kind=next((r.kind for r in model.rooms if r.id == appointment.room_id),
+                                                  "treatment"))
+    booked = diary(model, new_start, 1, url, now=new_start, ignore=appointment.code)
+    proposal = availability.Proposal(service, new_start, therapist_id, appointment.room_id,
+                                     frozenset(appointment.certifications or ()))
+    return availability.check_slot(model, booked, proposal)
+
+
 def hold(slot: availability.Slot, service: availability.Service, *, sender_id: str, channel: str,
          service_name: Optional[str] = None, name: Optional[str] = None, phone: Optional[str] = None,
-         email: Optional[str] = None, now: Optional[datetime] = None, url: Optional[str] = None) -> Appointment:
+         email: Optional[str] = None, certifications: FrozenSet[str] = frozenset(), now: Optional[datetime] = None,
+         url: Optional[str] = None) -> Appointment:
     """Hold `slot` for the person while they read the summary; raises SlotTaken when someone
     else got there first (offer the next free times)."""
     return appointment_store.hold(
         therapist_id=slot.therapist_id, room_id=slot.room_id, technique=service.technique,
         minutes=service.minutes, buffer_minutes=service.buffer_minutes, starts_at=slot.start,
         sender_id=sender_id, channel=channel, service=service_name, name=name, phone=phone, email=email,
-        now=now, url=url)
+        certifications=sorted(certifications), now=now, url=url)
 
 
 SLOT_TIME = "%Y%m%dT%H%MZ"

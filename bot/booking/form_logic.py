@@ -13,10 +13,10 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from bot.advice.catalogue import Catalogue
 from bot.advice.preface import own_mentions
-from bot.booking import diary, offers
+from bot.booking import availability, diary, offers
 from bot.booking.contact import parse_contact, parse_name, region_from_phone
 from bot.booking.situation import Situation, offer_context, parse_service, service_value, unsuitable, wall_iso
-from bot.booking.when import PreferredTime, combine, parse_preferred_time
+from bot.booking.when import parse_preferred_time
 
 FORM = "booking_form"
 REQUESTED = "requested_slot"
@@ -25,7 +25,6 @@ SERVICE = "booking_service"
 TECHNIQUE = "booking_technique"
 TIME = "booking_time"
 TIME_TEXT = "booking_time_text"
-TIME_PARTIAL = "booking_time_partial"
 NAME = "booking_name"
 CONTACT = "booking_contact"
 CONTACT_OTHER = "booking_contact_other"
@@ -37,7 +36,7 @@ SLOT = "booking_slot"  # the free time chosen, as diary.slot_value writes it, or
 HOLD = "booking_hold"  # the code of the appointment held while the summary is shown
 WISH = "booking_wish"  # the person's words about when and with whom, to offer times for
 ORDER = (SERVICE, TIME, NAME, CONTACT, CONSENT, CONFIRMED)
-KEPT_FOR_THE_REQUEST = (SERVICE, TECHNIQUE, TIME, TIME_TEXT, TIME_PARTIAL, NAME, CONTACT, CONTACT_OTHER,
+KEPT_FOR_THE_REQUEST = (SERVICE, TECHNIQUE, TIME, TIME_TEXT, NAME, CONTACT, CONTACT_OTHER,
                         CONSENT, CONFIRMED, PROBLEM, STAGE, SLOT, HOLD, WISH)
 
 # Why the form ended before a request was stored.
@@ -46,6 +45,8 @@ STOPPED, DECLINED, CANCELLED = "stopped", "declined", "cancelled"
 QUESTION, SMALL_TALK, UNCLEAR, UNSUITABLE, CONDITION = "question", "small_talk", "unclear", "unsuitable", "condition"
 NEEDS_DAY, NEEDS_TIME, CLOSED = "needs_day", "needs_time", "closed"
 TAKEN, TAKEN_MEANWHILE, UNKNOWN_THERAPIST = "taken", "taken_meanwhile", "unknown_therapist"
+NEEDS_TRAINING = "needs_training"  # the chosen therapist lacks the training the intake now asks for
+NOT_AVAILABLE = "not_available"  # an old button, or a time that no longer fits the service
 HOLD_LOST = "hold_lost"  # the person's own hold ran out and someone else took the time
 
 # Intents that leave the form by a rule (talk to a person, delete my conversation).
@@ -159,6 +160,13 @@ def next_slot(slots: Slots, where: Situation) -> Optional[str]:
     return None
 
 
+def misfit_problem(wrong: Any) -> str:
+    """What to tell the person about a chosen time that cannot be booked (availability.Misfit)."""
+    if wrong.reason in (availability.THERAPIST_BUSY, availability.ROOM_BUSY):
+        return TAKEN_MEANWHILE
+    return NEEDS_TRAINING if wrong.reason == availability.CERTIFICATION else NOT_AVAILABLE
+
+
 def chosen_slot(where: Situation, slots: Slots) -> Optional[Any]:
     """The free time picked from the offered ones, or None (no service yet, or the waiting list)."""
     technique, minutes = parse_service(slots.get(SERVICE))
@@ -198,6 +206,10 @@ def time_answer(said: Said, where: Situation, slots: Slots, intent: str, text: s
         slot = diary.parse_slot_value(picked, minutes or 60, 0)
         if slot is None:
             return {PROBLEM: UNCLEAR}
+        context = offer_context(where, slots.get(SERVICE), ignore=slots.get(HOLD))
+        wrong = offers.misfit(context, slot) if context is not None else None
+        if wrong is not None:  # a button offered earlier, before something changed, or a made-up one
+            return {SLOT: None, TIME: None, PROBLEM: misfit_problem(wrong)}
         return {SLOT: picked, TIME: wall_iso(slot.start, where), WISH: None, PROBLEM: None}
     if is_payload and not text.startswith("/book_session"):
         return {PROBLEM: UNCLEAR}
@@ -236,35 +248,13 @@ def earlier_time_answer(said: Said, where: Situation, slots: Slots) -> Dict[str,
     return changes
 
 
-def read_time(text: str, partial: Optional[str], minutes: int, where: Situation) -> PreferredTime:
-    """The person's words as a time; a day or time given before is combined with this answer."""
-    if partial:
-        return combine(partial, text, where.now, where.hours, minutes)
-    return parse_preferred_time(text, where.now, where.hours, minutes)
-
-
-def time_events(result: PreferredTime) -> Dict[str, Any]:
-    """Slot changes for a parsed time: kept when it is fine, otherwise the reason to ask again.
-    An answer with only a day or only a time is kept to combine with the next one."""
-    if result.ok and result.when is not None:
-        return {TIME: result.when.isoformat(timespec="minutes"), TIME_TEXT: result.text, TIME_PARTIAL: None,
-                PROBLEM: None}
-    if result.status == "ambiguous":
-        return {TIME_PARTIAL: result.text, PROBLEM: NEEDS_DAY if result.needs == "day" else NEEDS_TIME}
-    if result.status == "closed":
-        return {TIME_TEXT: result.text, TIME_PARTIAL: None, PROBLEM: CLOSED}
-    if result.status == "unparsed":
-        return {PROBLEM: result.status}
-    return {TIME_PARTIAL: None, PROBLEM: result.status}
-
-
 def answers_the_question(requested: Optional[str], text: str, slots: Slots, where: Situation) -> bool:
     """A phone number or a time is an answer even when it reads like "call me" or "talk to you"."""
     if requested == CONTACT:
         return parse_contact(text, region_from_phone(where.spa.get("phone", ""))).ok
     if requested == TIME:
         minutes = parse_service(slots[SERVICE])[1] or 60
-        return read_time(text, slots[TIME_PARTIAL], minutes, where).status != "unparsed"
+        return parse_preferred_time(text, where.now, where.hours, minutes).status != "unparsed"
     return False
 
 
@@ -320,7 +310,7 @@ def change_answer(said: Said, where: Situation, slots: Slots) -> Dict[str, Any]:
         return {SERVICE: None, TECHNIQUE: technique_in(said)}
     if part == "contact":
         return {CONTACT: None, CONTACT_OTHER: None, NAME: None} if not where.at_kiosk else {}
-    changes: Dict[str, Any] = {TIME: None, TIME_PARTIAL: None, SLOT: None, WISH: None, TIME_TEXT: None}
+    changes: Dict[str, Any] = {TIME: None, SLOT: None, WISH: None, TIME_TEXT: None}
     if not said.is_payload:
         answer = time_answer(said, where, {SERVICE: slots.get(SERVICE)}, "change_booking", said.text, False)
         if answer.get(SLOT) or answer.get(WISH):

@@ -11,7 +11,7 @@ offering someone else.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import FrozenSet, List, Optional, Tuple
 
@@ -35,6 +35,7 @@ class Context:
     certifications: FrozenSet[str]
     now: datetime  # aware, the spa's zone
     url: Optional[str] = None
+    ignore: Optional[str] = None  # the code of the person's own hold or appointment being moved
 
     @property
     def team(self) -> List[TherapistName]:
@@ -100,16 +101,13 @@ def offer(context: Context, wish_text: Optional[str] = None) -> Offer:
                                        request.therapist_id, request.gender):
         qualified = availability.therapists_for(context.spa, context.service, context.certifications)
         return Offer([], wish=wish, nobody=True, qualified=tuple(t.name for t in qualified))
-    slots = diary.free_times(context.spa, request, context.url)
+    slots = diary.free_times(context.spa, request, context.url, context.ignore)
     if slots or wish is None:
         return Offer(slots, wish=wish)
     # Nothing in the window asked for: the nearest times with the same therapist narrowing.
-    wider = availability.Request(
-        service=context.service, now=context.now, certifications=context.certifications,
-        granularity_minutes=context.rules.granularity_minutes, notice_minutes=context.rules.notice_minutes,
-        horizon_days=context.rules.horizon_days, count=3, therapist_id=request.therapist_id,
-        gender=request.gender, earliest=request.earliest if wish.exact else None)
-    return Offer([], nearest=diary.free_times(context.spa, wider, context.url), wish=wish)
+    wider = replace(request_for(context, None, count=3), therapist_id=request.therapist_id, gender=request.gender,
+                    earliest=request.earliest if wish.exact else None)
+    return Offer([], nearest=diary.free_times(context.spa, wider, context.url, context.ignore), wish=wish)
 
 
 def answer(context: Context, text: str) -> Answer:
@@ -123,7 +121,8 @@ def answer(context: Context, text: str) -> Answer:
     if wish.exact is not None:
         request = request_for(context, wish)
         slot = diary.fits(context.spa, context.service, wish.exact, context.certifications, context.now,
-                          context.rules.notice_minutes, request.therapist_id, request.gender, context.url)
+                          context.rules.notice_minutes, request.therapist_id, request.gender, context.url,
+                          context.ignore)
         if slot is not None:
             return Answer(slot=slot)
         return Answer(problem="taken", wish_text=text)
@@ -132,10 +131,12 @@ def answer(context: Context, text: str) -> Answer:
     return Answer(problem="unparsed")
 
 
-def still_free(context: Context, slot: availability.Slot) -> bool:
-    """Whether a slot offered a moment ago can still be held (the store has the last word)."""
-    booked = diary.diary(context.spa, slot.start, 1, context.url, now=context.now)
+def misfit(context: Context, slot: availability.Slot) -> Optional[availability.Misfit]:
+    """Why `slot` cannot be booked for this person and service now, or None when it can: the
+    same checks as the offers (training the intake requires, technique, hours, breaks, time off,
+    notice, what is booked), for a time that comes back from a button or is about to be held."""
+    booked = diary.diary(context.spa, slot.start, 1, context.url, now=context.now, ignore=context.ignore)
     proposal = availability.Proposal(context.service, slot.start, slot.therapist_id, slot.room_id,
                                      context.certifications)
     return availability.check_slot(context.spa, booked, proposal, now=context.now,
-                                   notice_minutes=context.rules.notice_minutes) is None
+                                   notice_minutes=context.rules.notice_minutes)

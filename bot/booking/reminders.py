@@ -28,7 +28,7 @@ from typing import List, Mapping, Optional
 
 from bot.booking import appointment_store
 from bot.booking.appointments import Appointment
-from bot.booking.client_notify import REMINDER, send_to_client
+from bot.booking.client_notify import REMINDER, reaches, send_to_client
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,14 @@ def send_due_reminders(now: datetime, hours_before: int = REMINDER_HOURS, url: O
 def booked_late(appointment: Appointment, hours_before: int) -> bool:
     """Booked within the reminder's lead time: the confirmation is still fresh in their inbox."""
     return appointment.starts_at - appointment.created_at < timedelta(hours=hours_before)
+
+
+def will_remind(appointment: Appointment, now: datetime) -> bool:
+    """Whether this appointment will get a reminder the day before: one can reach the person
+    (email or SMS configured for the contact they gave), reminders are on, and it was not booked
+    within the reminder's lead time. What the confirmation promises follows this."""
+    return (reaches(appointment) and reminder_interval_s() > 0 and not booked_late(appointment, REMINDER_HOURS)
+            and appointment.starts_at - now > timedelta(hours=1))
 
 
 def reminder_interval_s(env: Optional[Mapping[str, str]] = None) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from bot.advice.catalogue import Catalogue, TechniqueInfo
@@ -113,9 +113,12 @@ def unsuitable(technique_id: str, where: Situation) -> bool:
 
 # --- free times --------------------------------------------------------------------------------
 
-def offer_context(where: Situation, service: Optional[str]) -> Optional[offers.Context]:
+def offer_context(where: Situation, service: Optional[str], ignore: Optional[str] = None,
+                  certifications: Iterable[str] = ()) -> Optional[offers.Context]:
     """What offering times needs for this service and this person, or None before the service
-    is known. Who may do it follows the intake: pregnancy needs a prenatal-trained therapist..."""
+    is known. Who may do it follows the intake: pregnancy needs a prenatal-trained therapist...;
+    `certifications` adds what an existing appointment already requires (moving it keeps to it).
+    `ignore` is the person's own hold or the appointment being moved: not in their own way."""
     technique, minutes = parse_service(service)
     if not technique:
         return None
@@ -123,8 +126,9 @@ def offer_context(where: Situation, service: Optional[str]) -> Optional[offers.C
     return offers.Context(
         spa=diary.load_spa(where.hours, where.spa), rules=rules, hours=where.hours,
         service=diary.service_for(technique, minutes or 60, rules),
-        certifications=rules.required_for(list(where.profile.conditions) + list(where.screening.relative)),
-        now=where.zone_now)
+        certifications=rules.required_for(list(where.profile.conditions) + list(where.screening.relative))
+        | frozenset(certifications),
+        now=where.zone_now, ignore=ignore)
 
 
 def wall_iso(moment: datetime, where: Situation) -> str:

@@ -30,9 +30,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import delete, select
 
-from bot.booking import appointment_store
+from bot.booking import appointment_store, availability, client_notify
 from bot.booking.appointment_store import HoldExpired, InvalidTransition, SlotTaken
 from bot.booking.appointments import LIVE_STATUSES, Appointment, Room, Therapist, TherapistHours, TherapistTimeOff
+from bot.booking.diary import move_misfit
+from bot.booking.feeds import feed_path
 from bot.booking.when import OpeningHours, describe_time, format_clock, opening_hours_from_settings
 from bot.knowledge.db import get_session
 from bot.knowledge.front_desk import closed_dates
@@ -336,23 +338,13 @@ def works_at(hours: Sequence[TherapistHours], local: datetime) -> bool:
 
 
 def tell_client(kind: str, appointment: Appointment, previous_start: Optional[datetime] = None) -> None:
-    """Let the client know their appointment changed. The notice module sends from its own
-    thread and never raises; when it is not installed the change still stands."""
-    try:
-        from bot.booking import client_notify
-    except ImportError:
-        logger.warning("Client notices are not available; appointment %s was %s without one.", appointment.code, kind)
-        return
+    """Let the client know their appointment changed (sent from its own thread, never raises)."""
     client_notify.notify_client(kind, appointment, previous_start=previous_start)
 
 
 def feed_link(therapist_id: str) -> Optional[str]:
-    """The therapist's calendar feed, when the feed module is part of this installation and has
-    a secret to sign the address with; without either the day view simply has no feed links."""
-    try:
-        from bot.booking.feeds import feed_path
-    except ImportError:
-        return None
+    """The therapist's calendar feed; without a secret to sign the address with (no
+    CALENDAR_FEED_SECRET or staff secret key) the day view simply has no feed links."""
     try:
         return feed_path(therapist_id)
     except ValueError as problem:
@@ -677,6 +669,11 @@ class DiaryPages:
         new_start, errors = read_move(form, clock, allowed, appointment_store.utcnow())
         if new_start is None:
             return await self.show_appointment(session, spa, clock, appointment, form, errors, status=400)
+        wrong = await in_thread(move_misfit, appointment, new_start, form["therapist"],
+                                opening_hours_from_settings(spa), spa, self.url)
+        if wrong is not None and wrong.reason not in (availability.THERAPIST_BUSY, availability.ROOM_BUSY):
+            return await self.show_appointment(session, spa, clock, appointment, form,
+                                               {"time": f"That time does not work: {wrong.detail}."}, status=409)
         try:
             moved = await in_thread(appointment_store.move, appointment.code, new_start,
                                     therapist_id=form["therapist"], url=self.url)

@@ -266,3 +266,83 @@ def test_a_reply_by_sms_from_the_number_given_finds_the_appointment(
     moved = texts(sms.say("can I come at 4 instead", "change_booking"))
     assert "is now on" in moved and "4 pm" in moved, moved
     assert appointment_store.get(code).starts_at.astimezone(ZONE).hour == 16
+
+
+# --- what the review of the first version found ---------------------------------------------------
+
+def pregnant_booking_by_phone(matcher: VocabularyMatcher) -> Appointment:
+    web = new_chat(matcher, "pregnant-web")
+    web.say("I'm pregnant and would like a 60 minute Swedish massage", "book_session")
+    offered = web.say("/deny", "deny")
+    offered = offered if titles(offered) else offered_now(web)
+    pick(web, offered)
+    web.say("Ana Silva")
+    web.say("+1 202 555 0143")
+    web.say("/affirm", "affirm")
+    code = web.slots["booking_hold"]
+    web.say("/affirm", "affirm")
+    return appointment_store.get(code)
+
+
+def test_moving_by_sms_keeps_to_the_training_the_appointment_needs(
+        instant: None, database: str, matcher: VocabularyMatcher, sent: List[Any]) -> None:
+    appointment = pregnant_booking_by_phone(matcher)
+    assert appointment.therapist_id == "maria" and appointment.certifications == ["prenatal"]
+    sms = BookingChat(matcher, channel="twilio", sender="+12025550143")  # knows nothing of the pregnancy
+    options = sms.say("move it to next week", "change_booking")
+    assert titles(options) and set(therapists_offered(options)) == {"Maria"}, titles(options)
+    sam = sms.say('/change_booking{"booking_slot": "20261128T1400Z sam room-1"}', "change_booking")  # made up
+    assert "can't be booked any more" in texts(sam) and appointment_store.get(appointment.code).therapist_id == "maria"
+
+
+def test_a_condition_told_after_the_time_was_picked_sends_the_person_back_to_the_times(
+        database: str, matcher: VocabularyMatcher) -> None:
+    chat = new_chat(matcher, "told-later")
+    to_the_time_question(chat)
+    chat.say("with Sam on Saturday at 10am", "book_session")
+    assert chat.slots["booking_slot"].endswith("sam room-1")
+    again = chat.say("oh and I'm pregnant", "describe_problem")
+    assert chat.slots["booking_slot"] is None and chat.slots["requested_slot"] == "booking_time"
+    assert set(therapists_offered(again)) == {"Maria"}, titles(again)
+    stale = chat.say('/book_session{"booking_slot": "20261128T1500Z sam room-1"}', "book_session")
+    assert chat.slots["booking_slot"] is None and set(therapists_offered(stale)) == {"Maria"}
+
+
+def test_a_made_up_time_is_not_taken(database: str, matcher: VocabularyMatcher) -> None:
+    chat = new_chat(matcher, "made-up")
+    to_the_time_question(chat)
+    chat.say('/book_session{"booking_slot": "20261129T0800Z tom room-2"}', "book_session")  # Sunday 3 am
+    assert chat.slots["booking_slot"] is None and chat.slots["requested_slot"] == "booking_time"
+
+
+def test_a_new_time_or_service_at_the_summary_is_what_gets_booked(
+        instant: None, database: str, matcher: VocabularyMatcher, sent: List[Any]) -> None:
+    chat = new_chat(matcher, "changed-at-summary")
+    to_the_summary(chat, to_the_time_question(chat) or offered_now(chat))
+    first = chat.slots["booking_hold"]
+    summary = texts(chat.say("can you make it Friday at 3pm instead", "change_booking"))
+    assert "Friday 27 November at 3 pm" in summary, summary
+    assert appointment_store.get(first).status == "cancelled"
+    done = texts(chat.say("/affirm", "affirm"))
+    assert "You're booked: Friday 27 November at 3 pm" in done, done
+    booked = appointment_store.get(done.split("**")[1])
+    assert booked.starts_at.astimezone(ZONE).hour == 15 and booked.minutes == 60
+
+
+def test_instant_booking_keeps_the_intake_for_the_therapist_and_promises_only_what_is_configured(
+        instant: None, database: str, matcher: VocabularyMatcher, sent: List[Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    appointment = pregnant_booking_by_phone(matcher)
+    request = store.get_by_code(appointment.booking_request)
+    assert request.status == "confirmed" and "pregnancy" in str(request.intake).lower()
+
+
+def test_moving_half_an_hour_later_is_not_blocked_by_the_appointment_itself(
+        instant: None, database: str, matcher: VocabularyMatcher, sent: List[Any]) -> None:
+    chat = new_chat(matcher, "half-hour")
+    appointment = booked(chat)  # Thursday noon with Maria
+    moved = texts(chat.say("can I come at 12:30 instead", "change_booking"))
+    assert "is now on Thursday 26 November at 12:30 pm with Maria" in moved, moved
+    assert "I've sent you the new details" not in moved  # no email or SMS is configured here

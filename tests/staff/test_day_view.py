@@ -3,7 +3,6 @@ at the time it starts on the spa's clock, also across a daylight-saving change; 
 free time, move, cancel and close appointments, and the client is told of a move or a cancel."""
 from __future__ import annotations
 
-import importlib.util
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from html.parser import HTMLParser
@@ -15,6 +14,7 @@ import requests
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.booking.feeds import feed_path
 from bot.booking import appointment_store, client_notify
 from bot.booking.appointments import Appointment, Room, Therapist, TherapistHours, TherapistTimeOff
 from bot.knowledge.db import get_engine
@@ -269,14 +269,9 @@ def test_the_day_view_never_shows_health_details(diary: str, staff_server: InPro
         assert not any(word in page for word in HEALTH_WORDS)
 
 
-def test_the_calendar_feed_link_is_there_only_with_the_feed_module(diary: str, staff_server: InProcessServer) -> None:
+def test_each_therapist_has_a_calendar_feed_link(diary: str, staff_server: InProcessServer) -> None:
     page = day_page(logged_in(staff_server), staff_server)
-    if importlib.util.find_spec("bot.booking.feeds") is None:
-        assert "Calendar feed" not in page
-    else:
-        from bot.booking.feeds import feed_path
-
-        assert f'href="{feed_path("maria")}"' in page and "Calendar feed<span class=\"sr\"> for Maria Lopez" in page
+    assert f'href="{feed_path("maria")}"' in page and "Calendar feed<span class=\"sr\"> for Maria Lopez" in page
 
 
 # --- blocking time ---------------------------------------------------------------------------
@@ -363,6 +358,22 @@ def test_moving_onto_a_taken_time_says_so_and_changes_nothing(
     assert stored(diary, first.code).starts_at == first.starts_at
     assert stored(diary, second.code).starts_at == second.starts_at
     assert told == []
+
+
+def test_a_move_to_a_therapist_who_is_not_working_or_lacks_the_training_is_refused(
+        diary: str, staff_server: InProcessServer, told: List[Any]) -> None:
+    with Session(get_engine(diary), future=True) as session, session.begin():
+        session.get(Therapist, "maria").certifications = ["prenatal"]
+    appointment = book(diary, at(DAY, 10), certifications=["prenatal"])  # a pregnant client's booking
+    browser = logged_in(staff_server)
+    page = browser.get(f"{staff_server.url}/staff/appointments/{appointment.code}").text
+    untrained = post(browser, staff_server, f"/staff/appointments/{appointment.code}/move", page,
+                     date=DAY.isoformat(), time="14:00", therapist="sam")
+    assert untrained.status_code == 409 and "That time does not work: Sam Okafor is not certified for prenatal" in untrained.text
+    off_duty = post(browser, staff_server, f"/staff/appointments/{appointment.code}/move", page,
+                    date=DAY.isoformat(), time="17:30", therapist="maria")
+    assert off_duty.status_code == 409 and "Maria Lopez is not working then" in off_duty.text
+    assert stored(diary, appointment.code).starts_at == appointment.starts_at and told == []
 
 
 def test_a_move_into_the_past_or_to_no_time_is_refused(diary: str, staff_server: InProcessServer,

@@ -397,8 +397,14 @@ def test_forget_me_and_retention_remove_the_personal_details_but_keep_the_time(u
                 email="ana@example.com")
     assert appointments.forget_sender("conversation-1", url=url) >= 1
     forgotten = appointments.get(kept.code, url=url)
-    assert (forgotten.name, forgotten.phone, forgotten.email, forgotten.sender_id) == (None, None, None, "forgotten")
+    assert (forgotten.name, forgotten.phone, forgotten.email) == (None, None, None)
+    assert forgotten.sender_id.startswith("forgotten:") and len(forgotten.sender_id) > 30
     assert forgotten.status == "held"
+    confirmed = appointments.confirm(kept.code, now=NOW, url=url)
+    # Nobody can reach a forgotten appointment by naming the conversation it came from, or "forgotten".
+    for sender in ("conversation-1", "forgotten", "forgotten:"):
+        assert appointments.upcoming_for(sender, now=NOW, url=url) is None
+    assert confirmed.status == "confirmed"
     old = book(url, at(19), therapist="sam", room="r3", name="Bo", now=NOW)
     with Session(get_engine(url), future=True) as session, session.begin():
         session.execute(update_sender(old.code))

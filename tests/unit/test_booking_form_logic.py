@@ -10,12 +10,11 @@ from bot.advice.profile import Profile
 from bot.advice.safety import screen
 from bot.booking import offers
 from bot.booking.form_logic import (
-    CLOSED, CONFIRMED, CONSENT, CONTACT, NAME, NEEDS_TIME, PROBLEM, QUESTION, SERVICE, SLOT, SMALL_TALK, STAGE,
-    TIME, TIME_PARTIAL, TIME_TEXT, UNCLEAR, Said, change_target, consent_answer, free_text_problem, next_slot,
-    time_events,
+    CONFIRMED, CONSENT, CONTACT, NAME, QUESTION, SERVICE, SLOT, SMALL_TALK, STAGE, TIME, UNCLEAR, Said,
+    change_target, consent_answer, free_text_problem, next_slot,
 )
 from bot.booking.situation import Situation, describe_service, parse_service, service_value
-from bot.booking.when import PreferredTime, opening_hours_from_settings
+from bot.booking.when import opening_hours_from_settings
 
 SPA = {"opening_hours": "Mon-Fri 09:00-19:00; Sat 10:00-16:00", "timezone": "Europe/London", "phone": "+44 20 7946 0000"}
 
@@ -67,13 +66,6 @@ def test_the_part_of_the_request_to_change(text: str, part: str) -> None:
 def test_a_button_names_the_part_to_change() -> None:
     said = Said("/change_booking", "change_booking", [{"entity": "booking_change", "value": "service"}])
     assert said.is_payload and change_target(said) == "service"
-
-
-def test_a_time_with_only_a_day_is_kept_to_combine_with_the_next_answer() -> None:
-    assert time_events(PreferredTime("ambiguous", None, "friday", needs="time")) == \
-        {TIME_PARTIAL: "friday", PROBLEM: NEEDS_TIME}
-    assert time_events(PreferredTime("closed", datetime(2026, 12, 13, 15), "sunday at 3")) == \
-        {TIME_TEXT: "sunday at 3", TIME_PARTIAL: None, PROBLEM: CLOSED}
 
 
 def test_no_to_keeping_the_details_ends_the_form() -> None:
