@@ -46,7 +46,8 @@ from bot.booking.form_logic import (
 from bot.booking.intake import build_intake
 from bot.booking.notify import notify_new_request
 from bot.booking.situation import (
-    Situation, current_situation, describe_service, offer_context, parse_service, service_value, unsuitable,
+    Situation, current_situation, describe_service, offer_context, parse_service, required_certifications,
+    service_value, unsuitable,
 )
 from bot.booking.when import describe_time
 
@@ -188,7 +189,6 @@ def hold_changes(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
         if live:
             release_hold(code, where.zone_now)
         lapsed = same and not live
-    context = offer_context(where, merged.get(SERVICE))
     contact = merged.get(CONTACT) or ""
     try:
         held = diary.hold(slot, diary.service_for(technique or "", minutes or 60), sender_id=where.sender,
@@ -197,7 +197,7 @@ def hold_changes(where: Situation, merged: Dict[str, Any]) -> Dict[str, Any]:
                           name=None if where.at_kiosk else merged.get(NAME),
                           phone=contact if contact and "@" not in contact else None,
                           email=contact if "@" in contact else None,
-                          certifications=context.certifications if context else frozenset(), now=where.zone_now)
+                          certifications=required_certifications(where), now=where.zone_now)
     except SlotTaken:
         return {TIME: None, SLOT: None, HOLD: None, CONFIRMED: None, REQUESTED: TIME,
                 PROBLEM: HOLD_LOST if lapsed else TAKEN_MEANWHILE}

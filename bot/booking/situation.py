@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from bot.advice.catalogue import Catalogue, TechniqueInfo
@@ -113,6 +113,12 @@ def unsuitable(technique_id: str, where: Situation) -> bool:
 
 # --- free times --------------------------------------------------------------------------------
 
+def required_certifications(where: Situation) -> FrozenSet[str]:
+    """The training a therapist needs for this person, from what they told us (team.yml's
+    `certification_for`: pregnancy -> prenatal...)."""
+    return diary.team_rules().required_for(list(where.profile.conditions) + list(where.screening.relative))
+
+
 def offer_context(where: Situation, service: Optional[str], ignore: Optional[str] = None,
                   certifications: Iterable[str] = ()) -> Optional[offers.Context]:
     """What offering times needs for this service and this person, or None before the service
@@ -126,8 +132,7 @@ def offer_context(where: Situation, service: Optional[str], ignore: Optional[str
     return offers.Context(
         spa=diary.load_spa(where.hours, where.spa), rules=rules, hours=where.hours,
         service=diary.service_for(technique, minutes or 60, rules),
-        certifications=rules.required_for(list(where.profile.conditions) + list(where.screening.relative))
-        | frozenset(certifications),
+        certifications=required_certifications(where) | frozenset(certifications),
         now=where.zone_now, ignore=ignore)
 
 

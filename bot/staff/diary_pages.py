@@ -21,7 +21,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -653,7 +653,10 @@ class DiaryPages:
                              problem=problem, notice=notice)
         return html(body, status=status)
 
-    async def move(self, request: Request, code: str) -> HTTPResponse:
+    async def appointment_post(self, request: Request, code: str) -> Union[HTTPResponse, Tuple[Any, Appointment,
+                                                                                             Dict[str, str], SpaClock]]:
+        """A form post about one appointment: the session, the appointment, the spa's settings and
+        clock, or the response (login, CSRF refused, not found, no opening hours) to send instead."""
         session = await self.page.staff_post(request)
         if isinstance(session, HTTPResponse):
             return session
@@ -663,6 +666,13 @@ class DiaryPages:
         spa, clock = await self.settings()
         if clock is None:
             return self.no_clock(session)
+        return session, appointment, spa, clock
+
+    async def move(self, request: Request, code: str) -> HTTPResponse:
+        posted = await self.appointment_post(request, code)
+        if isinstance(posted, HTTPResponse):
+            return posted
+        session, appointment, spa, clock = posted
         form = form_values(request, ("date", "time", "therapist"))
         therapists, _ = await in_thread(read_team, self.url)
         allowed = [t.id for t in therapists if t.active or t.id == appointment.therapist_id]
@@ -710,15 +720,10 @@ class DiaryPages:
     async def change_status(self, request: Request, code: str, outcome: str,
                             operation: Callable[..., Appointment]) -> HTTPResponse:
         """Cancel, no-show or done; a refusal is explained on the appointment's page."""
-        session = await self.page.staff_post(request)
-        if isinstance(session, HTTPResponse):
-            return session
-        appointment = await self.find(code)
-        if appointment is None:
-            return self.not_found(session)
-        spa, clock = await self.settings()
-        if clock is None:
-            return self.no_clock(session)
+        posted = await self.appointment_post(request, code)
+        if isinstance(posted, HTTPResponse):
+            return posted
+        session, appointment, spa, clock = posted
         try:
             changed = await in_thread(operation, appointment.code, url=self.url)
         except InvalidTransition:
