@@ -143,7 +143,7 @@ def personal_pressure(technique: models.Technique) -> str:
     return f"The {technique.name.lower()} I suggested: {technique.pressure}"
 
 
-# --- booking requests (actions/booking.py) ---
+# --- booking (actions/booking_form.py, booking_questions.py, appointment_changes.py) ---
 
 BOOKING_ASK_SERVICE = "Which massage would you like?"
 BOOKING_ASK_LENGTH = "{technique}: how long would you like it to be?"
